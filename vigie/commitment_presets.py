@@ -1,0 +1,87 @@
+"""Ready-made commitments for the national figures of domain.md §3.
+
+A configuration lists preset names under ``presets:`` and may override any commitment by
+declaring one with the same id. Thresholds are Vigie's defaults, not national figures: the
+national texts fix targets, each collectivité sets the share it commits to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from vigie.config import Commitment, Target
+
+_SINCE = dt.date(2000, 1, 1)
+
+PRESETS: dict[str, list[Commitment]] = {
+    "marianne": [
+        Commitment(
+            id="marianne_letter_response",
+            label="Courriers : réponse sous 15 jours ouvrés",
+            channel="letter",
+            metric="first_response",
+            target=Target(value=15, unit="business_days"),
+            threshold=0.9,
+            min_volume=5,
+            reference="Référentiel Marianne",
+            valid_from=_SINCE,
+        ),
+        Commitment(
+            id="marianne_email_response",
+            label="Courriels : réponse sous 5 jours ouvrés",
+            channel="email",
+            metric="first_response",
+            target=Target(value=5, unit="business_days"),
+            threshold=0.9,
+            min_volume=5,
+            reference="Référentiel Marianne",
+            valid_from=_SINCE,
+        ),
+        Commitment(
+            id="marianne_phone_pickup_20s",
+            label="Téléphone : décroché en moins de 5 sonneries (20 s)",
+            channel="phone",
+            metric="first_response",
+            target=Target(value=20, unit="seconds"),
+            threshold=0.8,
+            min_volume=20,
+            reference="Référentiel Marianne",
+            valid_from=_SINCE,
+        ),
+    ],
+    "services_publics_plus": [
+        Commitment(
+            id="spp_online_acknowledgement",
+            label="Demandes électroniques : accusé de réception sous 1 semaine",
+            channel="online",
+            metric="acknowledgement",
+            target=Target(value=1, unit="weeks"),
+            threshold=0.9,
+            min_volume=5,
+            reference="Services Publics+ engagement 5",
+            valid_from=_SINCE,
+        ),
+        Commitment(
+            id="spp_letter_acknowledgement",
+            label="Courriers : accusé de réception sous 2 semaines",
+            channel="letter",
+            metric="acknowledgement",
+            target=Target(value=2, unit="weeks"),
+            threshold=0.9,
+            min_volume=5,
+            reference="Services Publics+ engagement 5",
+            valid_from=_SINCE,
+        ),
+        Commitment(
+            id="spp_phone_pickup_rate",
+            label="Téléphone : taux de décroché d'au moins 85 %",
+            channel="phone",
+            metric="first_response",
+            target=None,
+            threshold=0.85,
+            min_volume=20,
+            reference="Services Publics+ plan téléphone",
+            valid_from=_SINCE,
+        ),
+    ],
+}

@@ -1,0 +1,440 @@
+"""Load and validate a Vigie configuration file.
+
+One YAML file describes a collectivité: its calendar, services, commitments, sources and
+outputs (docs/configuration.md documents every key). Validation is strict (unknown keys are
+errors) because a typo in a commitment silently changes every number Vigie shows; each error
+names the file, the dotted key and what was expected.
+
+Secrets never sit here: sources and outputs name Airflow connection ids, resolved at run time
+by ``vigie.secrets``.
+
+This module only imports pydantic and yaml so that DAG files may use it at parse time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+CHANNELS = ("phone", "email", "online", "letter", "counter", "other")
+Channel = Literal["phone", "email", "online", "letter", "counter", "other"]
+TARGET_UNITS = (
+    "seconds",
+    "business_minutes",
+    "business_hours",
+    "business_days",
+    "working_days",
+    "calendar_days",
+    "weeks",
+)
+TargetUnit = Literal[
+    "seconds",
+    "business_minutes",
+    "business_hours",
+    "business_days",
+    "working_days",
+    "calendar_days",
+    "weeks",
+]
+# What a commitment measures. Phone: first_response is the agent's CONNECT, so "picked up
+# within 20 s" is first_response/seconds/20 and the pickup rate is first_response with no target.
+Metric = Literal["first_response", "acknowledgement", "resolution"]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SOURCE_TYPES = ("asterisk_queue_log", "asterisk_cdr_csv", "maildir", "glpi_sql")
+
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; ``problems`` lists (key, message) pairs."""
+
+    def __init__(self, path: Path | str, problems: list[tuple[str, str]]):
+        self.path = str(path)
+        self.problems = problems
+        lines = [f"{self.path}: {key}: {msg}" for key, msg in problems]
+        super().__init__("invalid configuration\n" + "\n".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(_Strict):
+    name: str
+    email: str
+
+    @field_validator("email")
+    @classmethod
+    def _looks_like_email(cls, v: str) -> str:
+        if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", v):
+            raise ValueError(f"expected an email address such as chef@mairie.fr, got {v!r}")
+        return v
+
+
+class Closure(_Strict):
+    """One closed day (a pont, an exceptional closure), or a range with ``until``."""
+
+    date: dt.date
+    until: dt.date | None = None
+    reason: str = "fermeture"
+
+    def days(self) -> list[dt.date]:
+        end = self.until or self.date
+        return [self.date + dt.timedelta(days=i) for i in range((end - self.date).days + 1)]
+
+
+def _check_ranges(ranges: list[str]) -> list[str]:
+    previous_end = -1
+    for r in ranges:
+        m = _RANGE.match(r)
+        if not m:
+            raise ValueError(f"expected opening ranges like '08:30-12:00', got {r!r}")
+        start = int(m.group(1)) * 60 + int(m.group(2))
+        end = int(m.group(3)) * 60 + int(m.group(4))
+        if end > 24 * 60 or end <= start:
+            raise ValueError(f"range {r!r} must end after it starts, at 24:00 at the latest")
+        if start < previous_end:
+            raise ValueError(f"range {r!r} overlaps or precedes the range before it")
+        previous_end = end
+    return ranges
+
+
+DayRanges = Annotated[list[str], Field(default_factory=list)]
+
+
+class OpeningHours(_Strict):
+    """Opening hours of one service from ``valid_from`` until the next version (split ranges)."""
+
+    valid_from: dt.date = dt.date(2000, 1, 1)
+    monday: DayRanges
+    tuesday: DayRanges
+    wednesday: DayRanges
+    thursday: DayRanges
+    friday: DayRanges
+    saturday: DayRanges
+    sunday: DayRanges
+
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _ranges(cls, v: list[str]) -> list[str]:
+        return _check_ranges(v)
+
+    def ranges_for(self, weekday: int) -> list[tuple[int, int]]:
+        """(start, end) in minutes after local midnight for a weekday (0 = Monday)."""
+        out = []
+        for r in getattr(self, WEEKDAYS[weekday]):
+            m = _RANGE.match(r)
+            assert m
+            out.append(
+                (int(m.group(1)) * 60 + int(m.group(2)), int(m.group(3)) * 60 + int(m.group(4)))
+            )
+        return out
+
+
+class Service(_Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")
+    name: str
+    head: Person | None = None
+    deputies: list[Person] = Field(default_factory=list)
+    opening_hours: list[OpeningHours] = Field(min_length=1)
+    closures: list[Closure] = Field(default_factory=list)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _versions_in_order(cls, v: list[OpeningHours]) -> list[OpeningHours]:
+        dates = [o.valid_from for o in v]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("versions must have distinct valid_from dates in increasing order")
+        return v
+
+
+class Target(_Strict):
+    value: float = Field(gt=0)
+    unit: TargetUnit
+
+
+class Commitment(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    label: str
+    channel: Channel
+    metric: Metric = "first_response"
+    target: Target | None = None  # None: any response meets it (pickup rate)
+    threshold: float = Field(ge=0, le=1)
+    min_volume: int = Field(default=1, ge=1)
+    services: list[str] | Literal["all"] = "all"
+    valid_from: dt.date = dt.date(2000, 1, 1)
+    valid_to: dt.date | None = None  # exclusive: the first day it no longer applies
+    reference: str = "local"
+
+    @model_validator(mode="after")
+    def _dates(self) -> Commitment:
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must be after valid_from (valid_to is exclusive)")
+        if self.target is not None and self.target.unit == "seconds" and self.channel != "phone":
+            raise ValueError("unit 'seconds' (wall-clock wait) is for phone commitments only")
+        return self
+
+
+class Holidays(_Strict):
+    country: Literal["FR"] = "FR"
+    subdivision: str | None = None  # '57', '6AE', '971'... (holidays.France subdivisions)
+    worked: list[dt.date] = Field(default_factory=list)  # e.g. Whit Monday as journée de solidarité
+
+
+class Collectivite(_Strict):
+    name: str
+    timezone: str = "Europe/Paris"
+    holidays: Holidays = Holidays()
+    closures: list[Closure] = Field(default_factory=list)
+    internal_email_domains: list[str] = Field(default_factory=list)
+    data_team: Person
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except Exception as exc:  # noqa: BLE001 - any failure means unknown zone
+            raise ValueError(f"expected an IANA time zone such as Europe/Paris, got {v!r}") from exc
+        return v
+
+
+class _Source(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    enabled: bool = True
+
+
+class AsteriskQueueLogSource(_Source):
+    type: Literal["asterisk_queue_log"]
+    path: str  # a file, or a glob of rotated files (queue_log, queue_log.1 ...)
+    queues: dict[str, str]  # queue name -> service code
+    short_abandon_seconds: int = Field(default=5, ge=0)
+
+
+class AsteriskCdrCsvSource(_Source):
+    type: Literal["asterisk_cdr_csv"]
+    path: str
+    timezone: str = "UTC"  # usegmtime=yes writes UTC; otherwise the server's local zone
+    columns: Literal["auto", 16, 17, 18, 21] = "auto"
+
+
+class Mailbox(_Strict):
+    name: str
+    path: str  # Maildir folder of this mailbox, relative to the source path
+    service: str
+    inbox: str = "INBOX"
+    sent: str = "Sent"
+    address: str | None = None
+
+
+class MaildirSource(_Source):
+    type: Literal["maildir"]
+    path: str
+    mailboxes: list[Mailbox] = Field(min_length=1)
+
+
+DEFAULT_REQUEST_TYPES: dict[int, Channel] = {
+    1: "online",
+    2: "email",
+    3: "phone",
+    4: "counter",
+    5: "letter",
+    6: "other",
+}
+
+
+class GlpiSqlSource(_Source):
+    type: Literal["glpi_sql"]
+    path: str | None = None  # a SQLite file (demo, tests)
+    connection_id: str | None = None  # an Airflow connection to the GLPI database (read-only)
+    timezone: str = "UTC"  # zone of GLPI's naive timestamps
+    request_types: dict[int, Channel] = Field(default_factory=lambda: dict(DEFAULT_REQUEST_TYPES))
+    groups: dict[int, str] = Field(default_factory=dict)  # glpi_groups.id -> service code
+    categories: dict[int, str] = Field(default_factory=dict)  # fallback: itilcategories.id
+    overlap_days: int = Field(default=1, ge=0)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> GlpiSqlSource:
+        if (self.path is None) == (self.connection_id is None):
+            raise ValueError("give exactly one of 'path' (SQLite file) or 'connection_id'")
+        return self
+
+
+Source = Annotated[
+    AsteriskQueueLogSource | AsteriskCdrCsvSource | MaildirSource | GlpiSqlSource,
+    Field(discriminator="type"),
+]
+
+
+class Outputs(_Strict):
+    warehouse: str = "var/warehouse/vigie.duckdb"
+    landing: str = "var/landing"
+    bi_snapshot: str = "var/bi/vigie_bi.duckdb"
+    data_docs: str = "var/data_docs"
+    gx_project: str = "var/gx"
+    outbox: str = "var/outbox"
+    smtp_connection_id: str | None = None
+
+
+class Alerts(_Strict):
+    language: Literal["fr", "en"] = "fr"
+    from_address: str = "vigie@localhost"
+    max_age_days: int = Field(default=35, ge=0)  # older periods never page service heads
+
+
+class Pseudonymisation(_Strict):
+    # Airflow connection whose password is the HMAC key (or env VIGIE_PSEUDONYMISATION_KEY).
+    key_connection_id: str = "vigie_pseudonymisation"
+
+
+class VigieConfig(_Strict):
+    version: Literal[1] = 1
+    collectivite: Collectivite
+    services: list[Service] = Field(min_length=1)
+    presets: list[str] = Field(default_factory=list)
+    commitments: list[Commitment] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    outputs: Outputs = Outputs()
+    alerts: Alerts = Alerts()
+    pseudonymisation: Pseudonymisation = Pseudonymisation()
+    # Filled by load_config: the directory relative paths resolve against.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _references(self) -> VigieConfig:
+        codes = [s.code for s in self.services]
+        dupes = {c for c in codes if codes.count(c) > 1}
+        if dupes:
+            raise ValueError(f"services: duplicate service codes {sorted(dupes)}")
+        known = set(codes)
+        ids = [s.id for s in self.sources]
+        if len(set(ids)) != len(ids):
+            raise ValueError("sources: source ids must be unique")
+
+        def check(where: str, code: str) -> None:
+            if code not in known:
+                raise ValueError(f"{where}: unknown service code {code!r}; expected one of {sorted(known)}")
+
+        for c in self.commitments:
+            if c.services != "all":
+                for code in c.services:
+                    check(f"commitments[{c.id}].services", code)
+        for s in self.sources:
+            if isinstance(s, AsteriskQueueLogSource):
+                for q, code in s.queues.items():
+                    check(f"sources[{s.id}].queues.{q}", code)
+            elif isinstance(s, MaildirSource):
+                for m in s.mailboxes:
+                    check(f"sources[{s.id}].mailboxes[{m.name}].service", m.service)
+            elif isinstance(s, GlpiSqlSource):
+                for g, code in s.groups.items():
+                    check(f"sources[{s.id}].groups.{g}", code)
+                for g, code in s.categories.items():
+                    check(f"sources[{s.id}].categories.{g}", code)
+        return self
+
+    # -- helpers used everywhere -------------------------------------------------------
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.collectivite.timezone)
+
+    def path(self, value: str) -> Path:
+        """Resolve a configured path against the configuration file's directory."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def service(self, code: str) -> Service:
+        return next(s for s in self.services if s.code == code)
+
+    def all_commitments(self) -> list[Commitment]:
+        """Presets first, then the file's own commitments (an id in both: the file wins)."""
+        from vigie.commitment_presets import PRESETS
+
+        merged: dict[str, Commitment] = {}
+        for name in self.presets:
+            for c in PRESETS[name]:
+                merged[c.id] = c
+        for c in self.commitments:
+            merged[c.id] = c
+        return list(merged.values())
+
+    def sources_of(self, *types: str) -> list[Any]:
+        return [s for s in self.sources if s.type in types and s.enabled]
+
+
+def _key(loc: tuple[Any, ...], data: Any) -> str:
+    """Dotted key for a pydantic error location, naming list items by their id or code."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list):
+            label = str(item)
+            if item < len(node) and isinstance(node[item], dict):
+                ident = node[item].get("id") or node[item].get("code") or node[item].get("name")
+                if ident:
+                    label = f"{item}:{ident}"
+            parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
+            node = node[item] if item < len(node) else None
+        else:
+            if isinstance(node, dict) and item in node:
+                node = node[item]
+            elif isinstance(node, dict) and isinstance(item, str) and item not in node:
+                node = None
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def parse_config(data: Any, path: Path | str = "<memory>") -> VigieConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(path, [("(top level)", "expected a mapping of keys such as collectivite, services")])
+    try:
+        cfg = VigieConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x in SOURCE_TYPES))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (see docs/configuration.md for the keys this section takes)"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            elif err["type"] == "literal_error":
+                msg = f"expected {err['ctx']['expected']}, got {err.get('input')!r}"
+            problems.append((_key(loc, data), msg))
+        raise ConfigError(path, problems) from None
+    presets_unknown = [p for p in cfg.presets]
+    from vigie.commitment_presets import PRESETS
+
+    bad = [p for p in presets_unknown if p not in PRESETS]
+    if bad:
+        raise ConfigError(path, [("presets", f"unknown preset(s) {bad}; expected some of {sorted(PRESETS)}")])
+    return cfg
+
+
+def load_config(path: Path | str) -> VigieConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, [("(file)", f"cannot read the file: {exc.strerror}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise ConfigError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    cfg = parse_config(data, path)
+    return cfg.model_copy(update={"base_dir": path.resolve().parent})
