@@ -1,0 +1,161 @@
+"""Write the configuration into the warehouse's ``config`` schema before every dbt build.
+
+dbt reads the collectivité's calendar, services, commitments and source mappings as sources
+(dbt_project/models/staging/config/_config__sources.yml) rather than as seeds or vars because
+they change with the YAML file and with the night being run, and one Python function that
+rewrites them from the validated ``VigieConfig`` is the only place that turns YAML into rows.
+Public holidays come from the pinned ``holidays`` package (French names), not from a list of
+ours, so Alsace-Moselle and the overseas departments are right without maintenance.
+
+Every table is replaced inside one transaction: a failed load leaves the previous night's
+configuration in place, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import duckdb
+import holidays
+
+from vigie.config import (
+    WEEKDAYS,
+    AsteriskQueueLogSource,
+    Closure,
+    GlpiSqlSource,
+    MaildirSource,
+    VigieConfig,
+)
+from vigie.intervals import night_for_day
+
+# Alsace and Moselle: the package knows '57' (Moselle) and '6AE' (Collectivité européenne
+# d'Alsace, ex-67 and 68). Configurations may name the old department numbers.
+_SUBDIVISION_ALIASES = {"67": "6AE", "68": "6AE"}
+
+# (table, DDL column list). Types are explicit so that an empty table still has the types
+# the dbt models and contracts expect.
+CONFIG_TABLES: dict[str, str] = {
+    "settings": "collectivite_name varchar, timezone varchar, run_day date, as_of timestamptz, "
+    "calendar_start date, calendar_end date",
+    "services": "service_code varchar, service_name varchar, head_name varchar, head_email varchar",
+    "opening_hours": "service_code varchar, valid_from date, valid_to date, isodow integer, "
+    "range_start_minute integer, range_end_minute integer",
+    "closures": "service_code varchar, closed_on date, reason varchar",
+    "public_holidays": "holiday_on date, holiday_name varchar, is_worked boolean",
+    "commitments": "commitment_id varchar, label varchar, channel varchar, metric varchar, "
+    "target_value double, target_unit varchar, threshold double, min_volume integer, "
+    "valid_from date, valid_to date, reference varchar",
+    "commitment_services": "commitment_id varchar, service_code varchar",
+    "phone_queues": "source_id varchar, queue_name varchar, service_code varchar, "
+    "short_abandon_seconds integer",
+    "mailboxes": "source_id varchar, mailbox varchar, service_code varchar",
+    "ticket_request_types": "source_id varchar, requesttypes_id integer, channel varchar",
+    "ticket_groups": "source_id varchar, groups_id integer, service_code varchar",
+    "ticket_categories": "source_id varchar, itilcategories_id integer, service_code varchar",
+}
+
+
+def public_holidays(cfg: VigieConfig, years: Iterable[int]) -> list[tuple[dt.date, str, bool]]:
+    """(date, French name, is_worked) for the collectivité's subdivision over ``years``."""
+    subdiv = cfg.collectivite.holidays.subdivision
+    subdiv = _SUBDIVISION_ALIASES.get(subdiv, subdiv) if subdiv else None
+    calendar = holidays.France(subdiv=subdiv, years=sorted(set(years)), language="fr")
+    worked = set(cfg.collectivite.holidays.worked)
+    return [(day, name, day in worked) for day, name in sorted(calendar.items())]
+
+
+def _closure_rows(code: str | None, closures: Sequence[Closure]) -> list[tuple[Any, ...]]:
+    rows: dict[dt.date, tuple[Any, ...]] = {}
+    for closure in closures:
+        for day in closure.days():
+            rows.setdefault(day, (code, day, closure.reason))  # first declaration wins
+    return list(rows.values())
+
+
+def config_rows(
+    cfg: VigieConfig, calendar_start: dt.date, calendar_end: dt.date, run_day: dt.date | None = None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows of every config table (pure function of its arguments: repeatable loads)."""
+    tz = cfg.collectivite.timezone
+    day = run_day or calendar_start
+    rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in CONFIG_TABLES}
+    rows["settings"].append(
+        (cfg.collectivite.name, tz, day, night_for_day(day, tz).as_of_utc, calendar_start, calendar_end)
+    )
+    for s in cfg.services:
+        rows["services"].append(
+            (s.code, s.name, s.head.name if s.head else None, s.head.email if s.head else None)
+        )
+        versions = list(s.opening_hours)
+        for i, version in enumerate(versions):
+            valid_to = versions[i + 1].valid_from if i + 1 < len(versions) else None
+            for weekday in range(len(WEEKDAYS)):
+                for start, end in version.ranges_for(weekday):
+                    rows["opening_hours"].append(
+                        (s.code, version.valid_from, valid_to, weekday + 1, start, end)
+                    )
+        rows["closures"].extend(_closure_rows(s.code, s.closures))
+    rows["closures"].extend(_closure_rows(None, cfg.collectivite.closures))
+    rows["public_holidays"] = list(
+        public_holidays(cfg, range(calendar_start.year, calendar_end.year + 1))
+    )
+    all_codes = [s.code for s in cfg.services]
+    for c in cfg.all_commitments():
+        rows["commitments"].append(
+            (
+                c.id, c.label, c.channel, c.metric,
+                c.target.value if c.target else None, c.target.unit if c.target else None,
+                c.threshold, c.min_volume, c.valid_from, c.valid_to, c.reference,
+            )
+        )
+        codes = all_codes if c.services == "all" else list(dict.fromkeys(c.services))
+        rows["commitment_services"].extend((c.id, code) for code in codes)
+    for src in cfg.sources:
+        if not src.enabled:
+            continue
+        if isinstance(src, AsteriskQueueLogSource):
+            rows["phone_queues"].extend(
+                (src.id, q, code, src.short_abandon_seconds) for q, code in src.queues.items()
+            )
+        elif isinstance(src, MaildirSource):
+            rows["mailboxes"].extend((src.id, m.name, m.service) for m in src.mailboxes)
+        elif isinstance(src, GlpiSqlSource):
+            rows["ticket_request_types"].extend(
+                (src.id, rt, ch) for rt, ch in sorted(src.request_types.items())
+            )
+            rows["ticket_groups"].extend((src.id, g, code) for g, code in sorted(src.groups.items()))
+            rows["ticket_categories"].extend(
+                (src.id, c, code) for c, code in sorted(src.categories.items())
+            )
+    return rows
+
+
+def load_config_tables(
+    con: duckdb.DuckDBPyConnection,
+    cfg: VigieConfig,
+    calendar_start: dt.date,
+    calendar_end: dt.date,
+    run_day: dt.date | None = None,
+) -> None:
+    """(Re)create every ``config.*`` table from ``cfg`` in one transaction.
+
+    ``run_day`` (the night's day) fills config.settings; it defaults to ``calendar_start`` so
+    the agreed four-argument call still works for calendar-only uses (tests, BI setup).
+    """
+    if calendar_end < calendar_start:
+        raise ValueError(f"calendar_end {calendar_end} is before calendar_start {calendar_start}")
+    rows = config_rows(cfg, calendar_start, calendar_end, run_day)
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists config")
+        for table, ddl in CONFIG_TABLES.items():
+            con.execute(f"create or replace table config.{table} ({ddl})")
+            if rows[table]:
+                marks = ", ".join("?" for _ in rows[table][0])
+                con.executemany(f"insert into config.{table} values ({marks})", rows[table])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
