@@ -1,0 +1,358 @@
+"""Parse the header block of one email message into a typed record (source-agnostic).
+
+Bytes in, :class:`MessageHeaders` out: the Maildir reader passes the bytes up to the first blank
+line of a file; the IMAP and mbox readers (issue 5) will pass ``BODY.PEEK[HEADER]`` or the lines
+after a ``From `` separator. Nothing here knows where the bytes came from.
+
+Why so defensive: the mailboxes of a collectivité receive whatever the world sends. Every oddity
+seen in the field is handled by a documented rule (docs/decisions/email-glpi-connectors.md) and
+recorded in :attr:`MessageHeaders.rules` so that the batch metadata can count it; only a message
+whose headers cannot be used at all raises :class:`HeaderParseError`, whose text is a reason fit
+for ``rejects.parquet`` (it never quotes a header value: those hold names and addresses).
+
+Rules, in short:
+- raw 8-bit header bytes (no encoded word): UTF-8 when the line is valid UTF-8, else
+  Windows-1252 (the usual culprit of French mail clients);
+- encoded words in an unknown charset or broken base64 decode to U+FFFD, never raise;
+- no ``Message-ID``: a synthetic id derived from a SHA-256 of the header block (stable for the
+  same message in any folder, on any rerun); several: the first (topmost) one is kept;
+- ``Date`` missing or unparsable: ``date_header_at`` is None; a date without a zone
+  (``-0000``) is read as UTC;
+- ``References``: deduplicated, then capped to :data:`REFERENCES_CAP` ids (the first, i.e. the
+  thread root, plus the last ones, i.e. the nearest ancestors);
+- no usable ``From`` address: rejected (no sender, nothing to measure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import Parser
+from email.utils import getaddresses
+
+# Ids kept from a References header: the root plus the (REFERENCES_CAP - 1) nearest ancestors.
+REFERENCES_CAP = 50
+# A header block larger than this is not an email we can trust (readers stop reading there).
+MAX_HEADER_BYTES = 1024 * 1024
+
+AUTO_REASONS = ("bounce", "auto-submitted", "x-autoreply", "x-autorespond", "precedence", "list")
+_PRECEDENCE_AUTO = {"bulk", "junk", "list", "auto_reply"}
+_BOUNCE_LOCAL_PARTS = {"mailer-daemon", "postmaster"}
+_NEGATIVE_FLAG = {"no", "false", "0", "off"}
+# Headers one of which any real message has; a file with none of them is not an email.
+_KNOWN_HEADERS = {
+    "from", "to", "cc", "date", "subject", "message-id", "received", "return-path",
+    "delivered-to", "mime-version", "sender", "reply-to",
+}
+
+_ID_TOKEN = re.compile(r"<([^<>]*)>")
+_WS = re.compile(r"\s+")
+_ADDR_SPEC = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
+_ADDR_SEARCH = re.compile(r"[^@\s<>\"(),;:\[\]]+@[^@\s<>\"(),;:\[\]]+\.[^@\s<>\"(),;:\[\]]+")
+_HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_COMMENT = re.compile(r"\([^()]*\)")
+
+# Reply / forward prefixes in the languages a French collectivité receives: RE, TR (transfert),
+# Réf, Fwd, FW, AW (German Antwort), WG (Weitergeleitet), SV (Nordic), RIF / R (Italian) are
+# too ambiguous without a colon, so a colon (half- or full-width) is required. An optional
+# counter ("RE[2]:", "Re^3:", "RE (2) :") and spaces before the colon ("RE :") are accepted.
+_PREFIX = re.compile(
+    r"^\s*(?:(?:re|r[ée]f|r[ée]p|tr|fwd?|aw|wg|sv|antw|rif)\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*:"
+    r"|\[[^\[\]]*\])\s*",
+    re.IGNORECASE,
+)
+
+
+class HeaderParseError(ValueError):
+    """The header block cannot be used; ``str(exc)`` is a reject reason without personal data."""
+
+
+@dataclass(frozen=True)
+class MessageHeaders:
+    """What Vigie keeps of a message's headers, still in clear: pseudonymise before landing."""
+
+    message_id: str  # without angle brackets; synthetic when the header is missing
+    in_reply_to: str | None
+    references: tuple[str, ...]  # oldest first, capped to REFERENCES_CAP
+    from_address: str  # lower-cased addr-spec
+    to_addresses: tuple[str, ...]  # To then Cc, lower-cased, deduplicated
+    date_header_at: dt.datetime | None  # aware, UTC
+    subject: str | None  # normalised (prefixes and tags stripped, spaces collapsed, casefolded)
+    auto_reason: str | None  # one of AUTO_REASONS, or None for a message written by a person
+    rules: tuple[str, ...] = ()  # defensive rules applied, e.g. 'message_id:missing'
+
+    @property
+    def is_auto_submitted(self) -> bool:
+        return self.auto_reason is not None
+
+
+def header_block(data: bytes) -> bytes:
+    """The header part of a raw message: everything before the first blank line."""
+    m = _BLANK_LINE.search(data)
+    return data[: m.start()] if m else data
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
+
+
+def _decode_block(block: bytes, rules: list[str]) -> str:
+    """Header bytes to text, line by line (a message may mix UTF-8 and Windows-1252 lines)."""
+    if block.isascii():
+        return block.decode("ascii")
+    rules.append("header:raw-8bit")
+    return "".join(_decode_line(line) for line in block.splitlines(keepends=True))
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (undecodable bytes) to U+FFFD so that the text can be encoded and keyed."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _raw_values(msg: EmailMessage, name: str) -> list[str]:
+    """Unfolded raw values of every occurrence of a header (before any policy decoding)."""
+    lname = name.lower()
+    return [
+        _WS.sub(" ", _clean(v)).strip() for k, v in msg.raw_items() if k.lower() == lname
+    ]
+
+
+def _decoded(msg: EmailMessage, name: str, rules: list[str]) -> str | None:
+    """The first occurrence of a header, encoded words decoded; None when absent."""
+    raw = _raw_values(msg, name)
+    if not raw:
+        return None
+    try:
+        value = msg[name]
+        text = str(value) if value is not None else raw[0]
+    except Exception:  # noqa: BLE001 - the stdlib parser raises odd errors on odd input
+        rules.append(f"{name.lower()}:raw-fallback")
+        text = raw[0]
+    return _WS.sub(" ", _clean(text)).strip()
+
+
+def _ids(value: str) -> list[str]:
+    """Message ids of a header value, without brackets or inner whitespace."""
+    out = []
+    for token in _ID_TOKEN.findall(value):
+        token = _WS.sub("", token)
+        if token:
+            out.append(token)
+    return out
+
+
+def _bare_id(value: str) -> str | None:
+    """An id written without angle brackets (``Message-ID: abc@host``): kept if it has an @."""
+    token = value.strip().split(" ")[0] if value.strip() else ""
+    return token if "@" in token else None
+
+
+def _message_id(msg: EmailMessage, block: bytes, rules: list[str]) -> str:
+    candidates: list[str] = []
+    values = _raw_values(msg, "Message-ID")
+    for value in values:
+        ids = _ids(value) or ([b] if (b := _bare_id(value)) else [])
+        candidates.extend(ids[:1])
+    if len(values) > 1:
+        rules.append("message_id:several")
+    if candidates:
+        return candidates[0]
+    rules.append("message_id:missing")
+    digest = hashlib.sha256(block).hexdigest()
+    return f"vigie-missing-id.{digest}@vigie.invalid"
+
+
+def _in_reply_to(msg: EmailMessage) -> str | None:
+    for value in _raw_values(msg, "In-Reply-To"):
+        ids = _ids(value)
+        if ids:
+            return ids[0]
+        bare = _bare_id(value)
+        if bare:
+            return bare
+    return None
+
+
+def _references(msg: EmailMessage, rules: list[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    refs: list[str] = []
+    for value in _raw_values(msg, "References"):
+        for token in _ids(value):
+            if token not in seen:
+                seen.add(token)
+                refs.append(token)
+    if len(refs) > REFERENCES_CAP:
+        rules.append("references:capped")
+        refs = refs[:1] + refs[-(REFERENCES_CAP - 1) :]
+    return tuple(refs)
+
+
+def _valid_addr(addr: str) -> str | None:
+    addr = _clean(addr).strip().lower()
+    return addr if _ADDR_SPEC.match(addr) else None
+
+
+def _addresses(msg: EmailMessage, name: str, rules: list[str]) -> list[str]:
+    """Addr-specs of every occurrence of an address header, lower-cased, in order."""
+    out: list[str] = []
+    raws = _raw_values(msg, name)
+    if not raws:
+        return out
+    try:
+        headers = msg.get_all(name) or []
+        parsed = [a.addr_spec for h in headers for a in h.addresses]
+    except Exception:  # noqa: BLE001 - fall back to the lenient legacy parser
+        rules.append(f"{name.lower()}:legacy-parser")
+        parsed = [a for _, a in getaddresses(raws)]
+    good = [v for a in parsed if (v := _valid_addr(a))]
+    if len(good) < len(parsed) or not parsed:
+        # Something did not parse: search the raw text for addr-specs as a last resort.
+        found = [v for raw in raws for a in _ADDR_SEARCH.findall(raw) if (v := _valid_addr(a))]
+        extra = [a for a in found if a not in good]
+        if extra:
+            rules.append(f"{name.lower()}:regex-fallback")
+            good.extend(extra)
+    for a in good:
+        if a not in out:
+            out.append(a)
+    return out
+
+
+def _date(msg: EmailMessage, rules: list[str]) -> dt.datetime | None:
+    if not _raw_values(msg, "Date"):
+        rules.append("date:missing")
+        return None
+    try:
+        value = msg["Date"].datetime
+    except Exception:  # noqa: BLE001
+        value = None
+    if value is None:
+        rules.append("date:unparsable")
+        return None
+    if value.tzinfo is None:
+        rules.append("date:no-zone-utc")
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        rules.append("date:unparsable")
+        return None
+
+
+def normalise_subject(subject: str | None) -> str | None:
+    """Subject reduced to what a reply keeps: ``'TR : RE: [Ticket#123] Acte  de Naissance'`` ->
+    ``'acte de naissance'``. None (or empty after stripping) means no subject to match on."""
+    if subject is None:
+        return None
+    s = _WS.sub(" ", unicodedata.normalize("NFKC", subject)).strip()
+    while True:
+        stripped = _PREFIX.sub("", s, count=1)
+        if stripped == s:
+            break
+        s = stripped
+    s = _WS.sub(" ", s).strip().casefold()
+    return s or None
+
+
+def _flag(msg: EmailMessage, name: str) -> str | None:
+    """Lower-cased value of a flag header with comments removed, None when absent or empty."""
+    values = _raw_values(msg, name)
+    if not values:
+        return None
+    value = _COMMENT.sub("", values[0]).strip().strip(";").strip().lower()
+    return value or None
+
+
+def classify_auto(msg: EmailMessage, from_address: str | None) -> str | None:
+    """Why a message was not written by a person (domain.md §5 Email), or None.
+
+    First match wins, most specific first: bounce, Auto-Submitted (RFC 3834, anything but
+    'no'), X-Autoreply, X-Autorespond, Precedence bulk|junk|list|auto_reply, list headers.
+    X-Auto-Response-Suppress is deliberately ignored: Outlook puts it on ordinary messages.
+    """
+    if from_address and from_address.split("@", 1)[0] in _BOUNCE_LOCAL_PARTS:
+        return "bounce"
+    auto = _flag(msg, "Auto-Submitted")
+    if auto is not None and auto != "no":
+        return "auto-submitted"
+    for header, reason in (("X-Autoreply", "x-autoreply"), ("X-Autorespond", "x-autorespond")):
+        value = _flag(msg, header)
+        if value is not None and value not in _NEGATIVE_FLAG:
+            return reason
+    precedence = _flag(msg, "Precedence")
+    if precedence in _PRECEDENCE_AUTO:
+        return "precedence"
+    if _raw_values(msg, "List-Id") or _raw_values(msg, "List-Unsubscribe"):
+        return "list"
+    return None
+
+
+def _looks_like_headers(block: bytes) -> bool:
+    first = block.lstrip(b"\r\n").split(b"\n", 1)[0]
+    return bool(_HEADER_LINE.match(first)) or first.startswith(b"From ")
+
+
+def parse_headers(data: bytes) -> MessageHeaders:
+    """Parse a header block (or a whole message: the body is ignored).
+
+    Raises :class:`HeaderParseError` only when the bytes are not an email's headers at all or
+    carry no sender address.
+    """
+    block = header_block(data)
+    if len(block) > MAX_HEADER_BYTES:
+        raise HeaderParseError(f"header block larger than {MAX_HEADER_BYTES} bytes")
+    if b"\x00" in block:
+        raise HeaderParseError("not an email message: NUL bytes in the header block")
+    if not block.strip() or not _looks_like_headers(block):
+        raise HeaderParseError("not an email message: no header field on the first line")
+    rules: list[str] = []
+    text = _decode_block(block, rules)
+    # An mbox "From " separator line is not a header: drop it.
+    if text.startswith("From "):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    msg = Parser(policy=policy.default).parsestr(text + "\n\n", headersonly=True)
+    names = {k.lower() for k in msg.keys()}
+    if not names & _KNOWN_HEADERS:
+        raise HeaderParseError("not an email message: none of From, To, Date, Subject, Message-ID")
+    if not _raw_values(msg, "From"):
+        raise HeaderParseError("no From header")
+    senders = _addresses(msg, "From", rules)
+    if not senders:
+        raise HeaderParseError("From header holds no usable address")
+    if len(senders) > 1:
+        rules.append("from:several-first-kept")
+    to = _addresses(msg, "To", rules)
+    for a in _addresses(msg, "Cc", rules):
+        if a not in to:
+            to.append(a)
+    subject = _decoded(msg, "Subject", rules)
+    return MessageHeaders(
+        message_id=_message_id(msg, block, rules),
+        in_reply_to=_in_reply_to(msg),
+        references=_references(msg, rules),
+        from_address=senders[0],
+        to_addresses=tuple(to),
+        date_header_at=_date(msg, rules),
+        subject=normalise_subject(subject),
+        auto_reason=classify_auto(msg, senders[0]),
+        rules=tuple(rules),
+    )
+
+
+def count_rules(parsed: Iterable[MessageHeaders]) -> dict[str, int]:
+    """How many messages each defensive rule touched (for the batch metadata)."""
+    counts: dict[str, int] = {}
+    for p in parsed:
+        for r in p.rules:
+            counts[r] = counts.get(r, 0) + 1
+    return dict(sorted(counts.items()))
