@@ -1,0 +1,45 @@
+# Vigie: the two commands of README.md are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+
+.PHONY: demo test install lint bench lock clean
+
+# Create the venv and install the locked dependency set (uv when it installs, else pip).
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv==0.13.9 \
+	  && $(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock \
+	  || $(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e . \
+	  || $(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Generate the demo collectivité's sources, run the last 28 nights through the Airflow DAGs,
+# print where to look.
+demo: $(STAMP)
+	time $(BIN)/vigie demo --config config/vigie.yml
+
+# The whole test suite (CI runs exactly this through .ci/run).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check vigie connectors expectations dags tests
+
+bench: $(STAMP)
+	$(BIN)/python -m vigie.bench
+
+# Re-resolve the lock from requirements.in (needs the package index).
+lock:
+	$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf var .pytest_cache
