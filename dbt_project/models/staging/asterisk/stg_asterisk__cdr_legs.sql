@@ -1,0 +1,44 @@
+-- One row per Asterisk CDR leg (Master.csv or SQL cdr table), every landed batch up to the
+-- night's day. Renaming and typing only, plus de-duplication of legs landed twice.
+with landed as (
+    select * from {{ landing_scan('cdr_legs') }}
+),
+
+typed as (
+    select
+        cast(source_id as varchar) as source_id,
+        cast(source_file as varchar) as source_file,
+        cast(source_line as bigint) as source_line,
+        cast(accountcode as varchar) as accountcode,
+        cast(src_key as varchar) as src_key,
+        cast(dst_key as varchar) as dst_key,
+        cast(dcontext as varchar) as dcontext,
+        cast(channel as varchar) as channel,
+        cast(dstchannel as varchar) as dstchannel,
+        cast(lastapp as varchar) as lastapp,
+        cast(start_at as timestamptz) as start_at,
+        cast(answer_at as timestamptz) as answer_at,
+        cast(end_at as timestamptz) as end_at,
+        cast(duration as bigint) as duration_seconds,
+        cast(billsec as bigint) as billsec_seconds,
+        cast(disposition as varchar) as disposition,
+        cast(amaflags as varchar) as amaflags,
+        cast(uniqueid as varchar) as uniqueid,
+        cast(linkedid as varchar) as linkedid,
+        cast(coalesce(linkedid, uniqueid) as varchar) as call_group_id,
+        cast(day as date) as landed_day
+    from landed
+),
+
+deduplicated as (
+    select *
+    from typed
+    qualify row_number() over (
+        partition by
+            source_id, uniqueid, linkedid, channel, dstchannel, dcontext, lastapp,
+            start_at, answer_at, end_at, disposition, src_key, dst_key
+        order by landed_day desc, source_file, source_line
+    ) = 1
+)
+
+select * from deduplicated
