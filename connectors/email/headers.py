@@ -56,7 +56,7 @@ _WS = re.compile(r"\s+")
 _ADDR_SPEC = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
 _ADDR_SEARCH = re.compile(r"[^@\s<>\"(),;:\[\]]+@[^@\s<>\"(),;:\[\]]+\.[^@\s<>\"(),;:\[\]]+")
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
-_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _COMMENT = re.compile(r"\([^()]*\)")
 
 # Reply / forward prefixes in the languages a French collectivité receives: RE, TR (transfert),
@@ -95,7 +95,7 @@ class MessageHeaders:
 
 def header_block(data: bytes) -> bytes:
     """The header part of a raw message: everything before the first blank line."""
-    m = _BLANK_LINE.search(data)
+    m = BLANK_LINE.search(data)
     return data[: m.start()] if m else data
 
 

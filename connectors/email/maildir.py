@@ -1,0 +1,198 @@
+"""Read one night's messages of a Maildir++ source (headers only) into ``email_messages``.
+
+Layout (Maildir++, as Dovecot and Courier write it): each configured mailbox is a directory
+``<source.path>/<mailbox.path>/``; the folder INBOX is that directory itself (``cur/``,
+``new/``, ``tmp/``), any other folder F is ``.F/`` inside it (``Sent`` -> ``.Sent/cur/...``).
+Both INBOX and Sent are read: the service's replies are only visible in Sent.
+
+Receipt time: the delivery time that the delivering agent wrote as the leading epoch of the
+file name (``1700000000.M123P45Q6.host,S=1234:2,S``), which survives moves between ``new/``
+and ``cur/`` and flag changes (the name's ``:2,`` suffix); the file's mtime only when the name
+has no epoch. The ``Date`` header is the sender's clock: landed as ``date_header_at``, never used
+to place a message in a night.
+
+A night's batch holds the messages whose receipt time is in [D 00:00, D+1 00:00) local. Only
+the header block of those files is read (up to the first blank line), never the body.
+A file that is not an email goes to the rejects with its reason, and the batch goes on; a
+missing mailbox or folder directory stops the run with the path to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from connectors.email.headers import (
+    BLANK_LINE,
+    MAX_HEADER_BYTES,
+    HeaderParseError,
+    MessageHeaders,
+    count_rules,
+    header_block,
+    parse_headers,
+)
+from connectors.email.message_row import landing_row, rows_to_table
+from connectors.extract import SourceUnavailable
+from connectors.landing import ExtractResult, Reject
+from connectors.pseudonymise import Pseudonymiser
+from vigie.config import Mailbox, MaildirSource, VigieConfig
+from vigie.intervals import NightInterval
+
+TABLE = "email_messages"
+_EPOCH = re.compile(r"^(\d{9,10})(?:\.|$)")
+_CHUNK = 64 * 1024
+
+
+class MaildirLayoutError(SourceUnavailable):
+    """The Maildir tree is not where or what the configuration says; the message says what to fix."""
+
+
+def folder_dir(mailbox_dir: Path, folder: str) -> Path:
+    """Directory of a Maildir++ folder: INBOX is the mailbox root, F is ``.F``."""
+    if folder.upper() == "INBOX":
+        return mailbox_dir
+    if folder.upper().startswith("INBOX."):
+        folder = folder[len("INBOX.") :]
+    return mailbox_dir / f".{folder}"
+
+
+def delivery_time(path: Path) -> tuple[dt.datetime, bool]:
+    """(receipt instant in UTC, True when it came from the mtime fallback)."""
+    m = _EPOCH.match(path.name)
+    if m:
+        return dt.datetime.fromtimestamp(int(m.group(1)), dt.UTC), False
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC), True
+
+
+def read_header_bytes(path: Path) -> bytes:
+    """The bytes before the first blank line, reading no more of the file than needed."""
+    buf = bytearray()
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            if not chunk:
+                break
+            start = max(0, len(buf) - 3)
+            buf += chunk
+            if BLANK_LINE.search(buf, start) or len(buf) > MAX_HEADER_BYTES:
+                break
+    return header_block(bytes(buf))
+
+
+def _message_files(folder: Path) -> list[Path]:
+    """Message files of a folder's new/ and cur/ (tmp/ holds deliveries in progress), sorted."""
+    files: list[Path] = []
+    for sub in ("new", "cur"):
+        d = folder / sub
+        if d.is_dir():
+            files.extend(p for p in d.iterdir() if not p.name.startswith(".") and p.is_file())
+    return sorted(files)
+
+
+def _check_layout(source: MaildirSource, root: Path) -> None:
+    if not root.is_dir():
+        raise MaildirLayoutError(
+            f"maildir source {source.id!r}: directory {root} does not exist "
+            f"(sources[{source.id}].path = {source.path!r}); point it at the directory that "
+            "holds the mailboxes"
+        )
+    for mb in source.mailboxes:
+        mdir = root / mb.path
+        if not mdir.is_dir():
+            raise MaildirLayoutError(
+                f"maildir source {source.id!r}, mailbox {mb.name!r}: directory {mdir} does not "
+                f"exist (sources[{source.id}].mailboxes[{mb.name}].path = {mb.path!r})"
+            )
+        for role, folder in (("inbox", mb.inbox), ("sent", mb.sent)):
+            fdir = folder_dir(mdir, folder)
+            if not ((fdir / "cur").is_dir() or (fdir / "new").is_dir()):
+                raise MaildirLayoutError(
+                    f"maildir source {source.id!r}, mailbox {mb.name!r}: {role} folder "
+                    f"{folder!r} expected at {fdir} with cur/ and new/ (Maildir++ layout: INBOX "
+                    "is the mailbox directory, any other folder F is .F inside it); "
+                    + (
+                        "the service's replies are read from this folder"
+                        if role == "sent"
+                        else "citizens' messages are read from this folder"
+                    )
+                )
+
+
+def read_interval(
+    cfg: VigieConfig, source: MaildirSource, night: NightInterval, pseudo: Pseudonymiser
+) -> ExtractResult:
+    """Messages received in the night's local day, one pseudonymised row each."""
+    root = cfg.path(source.path)
+    _check_layout(source, root)
+    own_addresses = [m.address for m in source.mailboxes if m.address]
+    internal = cfg.collectivite.internal_email_domains
+    start, end = night.start_utc, night.end_utc
+
+    rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    rejects: list[Reject] = []
+    parsed: list[MessageHeaders] = []
+    seen = in_interval = from_mtime = 0
+    mb: Mailbox
+    for mb in source.mailboxes:
+        mdir = root / mb.path
+        for role, folder in (("inbox", mb.inbox), ("sent", mb.sent)):
+            for path in _message_files(folder_dir(mdir, folder)):
+                seen += 1
+                rel = path.relative_to(root).as_posix()
+                try:
+                    received_at, fallback = delivery_time(path)
+                except OSError as exc:
+                    rejects.append(_reject(rel, path, f"cannot stat file: {exc.strerror}"))
+                    continue
+                if not (start <= received_at < end):
+                    continue
+                in_interval += 1
+                from_mtime += fallback
+                try:
+                    headers = parse_headers(read_header_bytes(path))
+                except OSError as exc:
+                    rejects.append(_reject(rel, path, f"cannot read file: {exc.strerror}"))
+                    continue
+                except HeaderParseError as exc:
+                    rejects.append(_reject(rel, path, str(exc)))
+                    continue
+                parsed.append(headers)
+                row = landing_row(
+                    headers,
+                    pseudo,
+                    source_id=source.id,
+                    mailbox=mb.name,
+                    service_code=mb.service,
+                    folder_role=role,
+                    source_position=rel,
+                    received_at=received_at,
+                    internal_domains=internal,
+                    own_addresses=own_addresses,
+                )
+                rows.append(((mb.name, role, received_at, rel), row))
+    rows.sort(key=lambda kr: kr[0])
+    meta = {
+        "interval_start_utc": start.isoformat(),
+        "interval_end_utc": end.isoformat(),
+        "files_seen": seen,
+        "files_in_interval": in_interval,
+        "received_at_from_mtime": from_mtime,
+        "messages": len(rows),
+        "header_rules": count_rules(parsed),
+    }
+    return ExtractResult(
+        tables={TABLE: rows_to_table([r for _, r in rows])},
+        rejects=sorted(rejects, key=lambda r: r.source_file),
+        meta=meta,
+    )
+
+
+def _reject(rel: str, path: Path, reason: str) -> Reject:
+    return Reject(
+        table_name=TABLE,
+        source_file=rel,
+        source_position=f"message {path.name.split(':', 1)[0]}",
+        reason=reason,
+    )
