@@ -52,7 +52,15 @@ def extract_source(cfg: VigieConfig, source_id: str, day: dt.date) -> LandedBatc
     pseudo = Pseudonymiser.from_config(cfg)
     module = importlib.import_module(CONNECTOR_MODULES[source.type])
     started = time.perf_counter()
-    result = module.read_interval(cfg, source, night, pseudo)
+    try:
+        result = module.read_interval(cfg, source, night, pseudo)
+    except SourceUnavailable:
+        raise
+    except OSError as exc:  # a connector that let a file/network error through
+        raise SourceUnavailable(
+            f"source {source_id!r} ({source.type}) cannot be read: {exc}; check its 'path' or "
+            f"connection in the configuration and that the system is reachable"
+        ) from exc
     read_s = time.perf_counter() - started
     batch = land_batch(cfg.path(cfg.outputs.landing), source.id, source.type, day, result)
     log.info(

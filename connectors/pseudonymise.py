@@ -37,6 +37,7 @@ MIN_KEY_BYTES = 16
 
 # National prefixes (after the trunk 0) of the overseas departments, which use their own
 # country codes: 0590 12 34 56 is +590 590 12 34 56, not +33 590...
+# fmt: off
 _OVERSEAS_PREFIX = {
     "590": "590", "690": "590", "691": "590",  # Guadeloupe, Saint-Martin, Saint-Barthélemy
     "594": "594", "694": "594",  # Guyane
@@ -44,6 +45,7 @@ _OVERSEAS_PREFIX = {
     "262": "262", "692": "262", "693": "262",  # La Réunion
     "269": "262", "639": "262",  # Mayotte
 }
+# fmt: on
 _STRIP = re.compile(r"[\s.\-()/]")
 _DIALABLE = re.compile(r"^\+?\d+$")
 
@@ -157,3 +159,26 @@ class Pseudonymiser:
 
     def email_array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         return self._map_distinct(values, self.email)
+
+
+_LONG_DIGITS = re.compile(r"\d{6,}")
+
+
+def mask_digit_runs(value: str | None) -> str | None:
+    """Replace every run of 6 or more digits by as many ``X`` (``SIP/0612345678-1`` ->
+    ``SIP/XXXXXXXXXX-1``): a dialled number inside a channel name or a transfer target is a
+    citizen's phone number; extensions (3-5 digits) and counters stay readable."""
+    if value is None:
+        return None
+    return _LONG_DIGITS.sub(lambda m: "X" * len(m.group(0)), value)
+
+
+def mask_digit_runs_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """:func:`mask_digit_runs` over a column, computed once per distinct value."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values.cast(pa.string()))
+    mapped = pa.array(
+        [mask_digit_runs(v) for v in encoded.dictionary.to_pylist()], type=pa.string()
+    )
+    return mapped.take(encoded.indices)

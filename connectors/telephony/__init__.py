@@ -1,0 +1,1 @@
+"""Telephony connectors: Asterisk queue_log and CDR (Master.csv)."""
