@@ -1,0 +1,94 @@
+"""End to end: `vigie run` over a small generated range, twice.
+
+The second run of the same nights must give identical marts and write no new alert file
+(DEVELOPERS.md: "a rerun, retry or backfill of the same interval gives the same tables and
+sends no alert twice"). The range crosses the pont of 10 November and 11 November 2026.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FIRST, LAST = "2026-11-06", "2026-11-13"
+MARTS = ("requests", "commitment_evaluations", "service_indicators")
+
+pytestmark = pytest.mark.slow
+
+
+def _site(tmp_path: Path) -> Path:
+    """The demo configuration with every source and output inside tmp_path."""
+    data = yaml.safe_load((PROJECT_DIR / "config" / "vigie.yml").read_text(encoding="utf-8"))
+    for source in data["sources"]:
+        source["path"] = source["path"].replace("../var/", "var/")
+    data["outputs"] = {k: (v.replace("../var/", "var/") if isinstance(v, str) else v)
+                       for k, v in data["outputs"].items()}
+    path = tmp_path / "site.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _vigie(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, AIRFLOW_HOME=str(cwd / "airflow_home"),
+               VIGIE_PSEUDONYMISATION_KEY="e2e-key-0123456789abcdef")
+    env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
+    env.pop("VIGIE_CONFIG", None)
+    proc = subprocess.run([sys.executable, "-m", "vigie.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, f"vigie {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
+    return proc
+
+
+def _marts_fingerprint(warehouse: Path) -> dict[str, tuple[int, str]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        out = {}
+        for table in MARTS:
+            rows = con.execute(f"select * from marts.{table} order by all").fetchall()
+            out[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        return out
+    finally:
+        con.close()
+
+
+def _outbox(outbox: Path) -> dict[str, str]:
+    return {str(p.relative_to(outbox)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(outbox.rglob("*.eml"))}
+
+
+def test_run_twice_gives_identical_marts_and_no_new_alert(tmp_path: Path) -> None:
+    config = _site(tmp_path)
+    _vigie("demo-data", "--config", str(config), "--from", "2026-10-26", "--to", LAST, cwd=tmp_path)
+    first = _vigie("run", "--config", str(config), "--from", FIRST, "--to", LAST, cwd=tmp_path)
+    assert "8 nights" in first.stdout
+
+    var = tmp_path / "var"
+    marts_1 = _marts_fingerprint(var / "warehouse" / "vigie.duckdb")
+    outbox_1 = _outbox(var / "outbox")
+    assert all(n > 0 for n, _ in marts_1.values()), marts_1
+    assert outbox_1, "the demo range has misses: the first run must write digests"
+    assert (var / "bi" / "vigie_bi.duckdb").exists()
+    assert (var / "data_docs" / "index.html").exists()
+
+    _vigie("run", "--config", str(config), "--from", FIRST, "--to", LAST, cwd=tmp_path)
+    assert _marts_fingerprint(var / "warehouse" / "vigie.duckdb") == marts_1
+    assert _outbox(var / "outbox") == outbox_1, "the second run must not write any new digest"
+
+    # The BI snapshot holds the same marts and opens read-only while nobody writes.
+    snap = duckdb.connect(str(var / "bi" / "vigie_bi.duckdb"), read_only=True)
+    try:
+        n = snap.execute("select count(*) from requests").fetchone()[0] if snap.execute(
+            "select count(*) from information_schema.tables where table_name = 'requests' "
+            "and table_schema = 'main'").fetchone()[0] else snap.execute(
+            "select count(*) from marts.requests").fetchone()[0]
+    finally:
+        snap.close()
+    assert n == marts_1["requests"][0]
