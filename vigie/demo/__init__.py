@@ -1,0 +1,1 @@
+"""Demo collectivité generator (filled in step by step; see generate.py)."""
