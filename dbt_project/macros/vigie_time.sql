@@ -1,0 +1,29 @@
+{#- Time helpers shared by the calendar, the commitment engine and the marts.
+    Instants are TIMESTAMPTZ (UTC); calendars are computed in the collectivité's zone, passed by
+    vigie/transform.py as var('timezone'). Local wall-clock timestamps are converted with the zone
+    (DuckDB ICU: `naive AT TIME ZONE zone` -> instant), never with fixed offsets, so DST days
+    are right. -#}
+
+{% macro vigie_tz() -%}
+'{{ var("timezone") }}'
+{%- endmacro %}
+
+{#- Local calendar date of an instant, in the collectivité's zone. -#}
+{% macro local_date(instant) -%}
+cast(({{ instant }}) at time zone {{ vigie_tz() }} as date)
+{%- endmacro %}
+
+{#- Instant of a local wall-clock timestamp (naive) in the collectivité's zone. -#}
+{% macro local_instant(local_timestamp) -%}
+(cast({{ local_timestamp }} as timestamp) at time zone {{ vigie_tz() }})
+{%- endmacro %}
+
+{#- The instant statuses are evaluated at: 00:00 local of the day after the night's day (UTC). -#}
+{% macro as_of() -%}
+cast('{{ var("as_of") }}' as timestamptz)
+{%- endmacro %}
+
+{#- The night's day being evaluated. -#}
+{% macro run_day() -%}
+cast('{{ var("run_day") }}' as date)
+{%- endmacro %}

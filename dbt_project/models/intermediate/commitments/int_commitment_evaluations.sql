@@ -1,0 +1,285 @@
+{#- THE commitment engine: one row per (request, commitment that applies to it). Every rule of
+    domain.md §5 that decides a number lives here and nowhere else: clock start, elapsed value per
+    unit, deadline, status, and the local date that puts the row in a period (counted_on).
+
+    Applies: same channel, request's service covered, version in force on the local receipt
+    date. Phone commitments measured in seconds or without a target (pickup rate) judge calls
+    only (call_outcome not null), not tickets whose request type is "phone".
+
+    Elapsed value is measured at the response of the commitment's metric (first_response_at,
+    acknowledged_at or resolved_at) or, without one, at as_of (00:00 local after the night's day).
+    Statuses compare elapsed values with the target, never instants (domain.md §5). -#}
+with settings as (
+    select {{ as_of() }} as as_of
+),
+
+requests as (
+    select * from {{ ref('int_requests_unioned') }}
+),
+
+versions as (
+    select * from {{ ref('int_commitment_versions') }}
+),
+
+days as (
+    select service_code, local_date, is_business_day, is_working_day, business_day_index, working_day_index
+    from {{ ref('int_service_days_classified') }}
+),
+
+intervals as (
+    select
+        service_code,
+        interval_start_at,
+        open_minutes * 60000000 as open_us,
+        cum_minutes_before * 60000000 as cum_us_before
+    from {{ ref('int_service_opening_intervals') }}
+),
+
+received as (
+    select
+        r.*,
+        {{ local_date('r.received_at') }} as received_on,
+        r.call_outcome is not null as is_call
+    from requests as r
+    cross join settings as st
+    where r.received_at < st.as_of
+),
+
+applicable as (
+    select
+        r.request_id,
+        r.request_ref,
+        r.channel,
+        r.service_code,
+        r.received_at,
+        r.received_on,
+        r.is_call,
+        r.is_excluded,
+        r.exclusion_reason,
+        r.wait_seconds,
+        v.commitment_id,
+        v.valid_from as version_valid_from,
+        v.metric,
+        v.target_value,
+        v.target_unit,
+        -- responses at or after as_of were not known that night
+        case
+            when v.metric = 'first_response' and r.first_response_at < st.as_of then r.first_response_at
+            when v.metric = 'acknowledgement' and r.acknowledged_at < st.as_of then r.acknowledged_at
+            when v.metric = 'resolution' and r.resolved_at < st.as_of then r.resolved_at
+        end as responded_at,
+        st.as_of
+    from received as r
+    cross join settings as st
+    inner join versions as v
+        on v.channel = r.channel
+        and v.service_code = r.service_code
+        and r.received_on >= v.valid_from
+        and (v.valid_to is null or r.received_on < v.valid_to)
+    where r.is_call or not (v.channel = 'phone' and coalesce(v.target_unit, 'seconds') = 'seconds')
+),
+
+framed as (
+    select
+        *,
+        coalesce(responded_at, as_of) as measured_at,
+        case
+            when target_unit in ('business_days', 'working_days', 'calendar_days', 'weeks') then 'days'
+            when target_unit in ('business_minutes', 'business_hours') then 'business_time'
+            when target_unit = 'seconds' then 'seconds'
+        end as unit_family,
+        -- targets in the unit actually counted: whole counting days, microseconds of opening
+        cast(floor(target_value * case when target_unit = 'weeks' then 7 else 1 end) as integer) as target_days,
+        cast(round(target_value * case when target_unit = 'business_hours' then 3600 else 60 end * 1000000) as bigint) as target_us
+    from applicable
+),
+
+-- Day-based units --------------------------------------------------------------------------
+day_based as (
+    select
+        f.request_id,
+        f.commitment_id,
+        case f.target_unit
+            when 'business_days' then d1.business_day_index - d0.business_day_index
+            when 'working_days' then d1.working_day_index - d0.working_day_index
+            else date_diff('day', f.received_on, {{ local_date('f.measured_at') }})
+        end as elapsed_days,
+        case f.target_unit
+            when 'business_days' then db.local_date
+            when 'working_days' then dw.local_date
+            else f.received_on + f.target_days
+        end as deadline_on
+    from framed as f
+    left join days as d0 on d0.service_code = f.service_code and d0.local_date = f.received_on
+    left join days as d1
+        on d1.service_code = f.service_code and d1.local_date = {{ local_date('f.measured_at') }}
+    -- day 0 = the counting day whose index the receipt date takes; deadline = day 0 + N
+    left join days as db
+        on f.target_unit = 'business_days'
+        and db.service_code = f.service_code
+        and db.is_business_day
+        and db.business_day_index = d0.business_day_index + f.target_days
+    left join days as dw
+        on f.target_unit = 'working_days'
+        and dw.service_code = f.service_code
+        and dw.is_working_day
+        and dw.working_day_index = d0.working_day_index + f.target_days
+    where f.unit_family = 'days'
+),
+
+-- Business minutes and hours: B(t) by ASOF JOIN on the cumulative opening intervals ---------
+business_time_rows as (
+    select request_id, commitment_id, service_code, received_at, measured_at, target_us
+    from framed
+    where unit_family = 'business_time'
+),
+
+b_start as (
+    select
+        b.request_id,
+        b.commitment_id,
+        coalesce(i.cum_us_before + least(i.open_us, date_diff('microsecond', i.interval_start_at, b.received_at)), 0)
+            as business_us_at_receipt
+    from business_time_rows as b
+    asof left join intervals as i
+        on i.service_code = b.service_code and b.received_at >= i.interval_start_at
+),
+
+b_end as (
+    select
+        b.request_id,
+        b.commitment_id,
+        coalesce(i.cum_us_before + least(i.open_us, date_diff('microsecond', i.interval_start_at, b.measured_at)), 0)
+            as business_us_at_measure
+    from business_time_rows as b
+    asof left join intervals as i
+        on i.service_code = b.service_code and b.measured_at >= i.interval_start_at
+),
+
+b_target as (
+    select
+        b.request_id,
+        b.commitment_id,
+        b.service_code,
+        s.business_us_at_receipt + b.target_us as business_us_due
+    from business_time_rows as b
+    inner join b_start as s on s.request_id = b.request_id and s.commitment_id = b.commitment_id
+),
+
+-- The N-th business minute ends inside the last interval starting at or before it (strictly
+-- before its end); when it ends exactly at a closing time, the next interval's cumulative
+-- count equals it, so the deadline is that next opening.
+b_deadline as (
+    select
+        t.request_id,
+        t.commitment_id,
+        i.interval_start_at + to_microseconds(t.business_us_due - i.cum_us_before) as deadline_at
+    from b_target as t
+    asof left join intervals as i
+        on i.service_code = t.service_code and t.business_us_due >= i.cum_us_before
+),
+
+business_time as (
+    select
+        s.request_id,
+        s.commitment_id,
+        e.business_us_at_measure - s.business_us_at_receipt as elapsed_us,
+        d.deadline_at
+    from b_start as s
+    inner join b_end as e on e.request_id = s.request_id and e.commitment_id = s.commitment_id
+    inner join b_deadline as d on d.request_id = s.request_id and d.commitment_id = s.commitment_id
+),
+
+-- All units together ----------------------------------------------------------------------
+measured as (
+    select
+        f.*,
+        db.elapsed_days,
+        db.deadline_on as day_deadline_on,
+        bt.elapsed_us,
+        bt.deadline_at as business_deadline_at,
+        -- phone wait: the hold time before CONNECT when the source gives it, else the clock
+        case
+            when f.unit_family = 'seconds' and f.responded_at is not null
+                then coalesce(f.wait_seconds, date_diff('millisecond', f.received_at, f.responded_at) / 1000.0)
+        end as elapsed_seconds
+    from framed as f
+    left join day_based as db on db.request_id = f.request_id and db.commitment_id = f.commitment_id
+    left join business_time as bt on bt.request_id = f.request_id and bt.commitment_id = f.commitment_id
+),
+
+valued as (
+    select
+        *,
+        case unit_family
+            when 'days' then
+                case when target_unit = 'weeks' then elapsed_days / 7.0 else cast(elapsed_days as double) end
+            when 'business_time' then
+                elapsed_us / case when target_unit = 'business_hours' then 3600000000.0 else 60000000.0 end
+            when 'seconds' then elapsed_seconds
+            -- pickup rate of calls: report the wait when there is one
+            else case when is_call and responded_at is not null then wait_seconds end
+        end as elapsed_value,
+        coalesce(target_unit, case when is_call and responded_at is not null and wait_seconds is not null then 'seconds' end)
+            as elapsed_unit,
+        case unit_family
+            when 'days' then {{ local_instant("day_deadline_on + interval '23 hours 59 minutes 59 seconds'") }}
+            when 'business_time' then business_deadline_at
+            when 'seconds' then received_at + to_microseconds(cast(round(target_value * 1000000) as bigint))
+        end as deadline_at,
+        case unit_family
+            when 'days' then elapsed_days <= target_days
+            when 'business_time' then elapsed_us <= target_us
+            when 'seconds' then elapsed_seconds <= target_value
+        end as is_within_target
+    from measured
+),
+
+decided as (
+    select
+        *,
+        case
+            when is_excluded then 'excluded'
+            when responded_at < received_at then 'excluded'
+            -- a call is decided when it ends: never pending nor overdue
+            when is_call and responded_at is null then 'missed'
+            when target_value is null and responded_at is not null then 'met'
+            when target_value is null then 'pending'
+            when responded_at is not null and is_within_target then 'met'
+            when responded_at is not null then 'missed'
+            when is_within_target then 'pending'
+            else 'overdue'
+        end as status,
+        case
+            when is_excluded then coalesce(exclusion_reason, 'excluded')
+            when responded_at < received_at then 'response_before_receipt'
+        end as evaluation_exclusion_reason
+    from valued
+)
+
+select
+    request_id,
+    request_ref,
+    commitment_id,
+    version_valid_from,
+    service_code,
+    channel,
+    metric,
+    target_value,
+    target_unit,
+    received_at,
+    received_on,
+    deadline_at,
+    responded_at,
+    elapsed_value,
+    elapsed_unit,
+    status,
+    evaluation_exclusion_reason as exclusion_reason,
+    -- the local date whose period counts this row: the deadline's, except for calls and
+    -- commitments without a target (decided at, or counted by, receipt)
+    case
+        when is_call or target_value is null or deadline_at is null then received_on
+        else {{ local_date('deadline_at') }}
+    end as counted_on,
+    as_of as evaluated_as_of
+from decided

@@ -1,0 +1,193 @@
+"""Nightly transform: configuration tables, then ``dbt build`` of the whole project, in-process.
+
+Why in-process (``dbtRunner``) and not a ``dbt`` subprocess: the local runner and the Airflow
+task call this once per night, often for many nights in a row (backfills); in one process dbt
+keeps its partial-parse state in ``target/`` and skips the Python start-up, so a repeated build
+costs a few seconds.
+
+Why the calendar range is derived from the landing rather than from the run day alone: the
+day indices of the calendar are running counts from ``calendar_start``; only their differences
+matter, but a range that depends on the landing state only (and on the day) keeps every table
+byte-identical between two runs of the same night on the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import zoneinfo
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.landing_schemas import ALL_TABLES, REJECTS, REJECTS_TABLE
+from vigie.config import VigieConfig
+from vigie.intervals import night_for_day
+from vigie.warehouse_config import load_config_tables
+
+# VIGIE_DBT_PROJECT_DIR lets a developer build a copy of the project (same profile layout).
+DBT_PROJECT_DIR = Path(
+    os.environ.get("VIGIE_DBT_PROJECT_DIR") or Path(__file__).resolve().parent.parent / "dbt_project"
+)
+EMPTY_SOURCE_DIR = "_empty"
+EMPTY_DAY = dt.date(1900, 1, 1)
+CALENDAR_MARGIN_BEFORE = dt.timedelta(days=31)
+CALENDAR_MARGIN_AFTER = dt.timedelta(days=400)
+_DAY_DIR = re.compile(r"^day=(\d{4}-\d{2}-\d{2})$")
+
+
+class TransformFailed(RuntimeError):
+    """dbt build failed; ``failed_nodes`` lists 'node id: message' for every failing node."""
+
+    def __init__(self, day: dt.date, failed_nodes: Sequence[str], detail: str = ""):
+        self.failed_nodes = list(failed_nodes)
+        lines = "\n".join(f"  - {n}" for n in self.failed_nodes) or f"  (no node result) {detail}"
+        super().__init__(f"dbt build for night {day.isoformat()} failed:\n{lines}")
+
+
+def warehouse_path(cfg: VigieConfig) -> Path:
+    return cfg.path(cfg.outputs.warehouse)
+
+
+def landing_root(cfg: VigieConfig) -> Path:
+    return cfg.path(cfg.outputs.landing)
+
+
+def dbt_vars(cfg: VigieConfig, day: dt.date) -> dict[str, str]:
+    """The vars every model reads (interfaces.md): the night, its as-of instant, zone, landing."""
+    night = night_for_day(day, cfg.collectivite.timezone)
+    return {
+        "run_day": day.isoformat(),
+        "as_of": night.as_of_utc.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "timezone": cfg.collectivite.timezone,
+        "landing_root": str(landing_root(cfg)),
+    }
+
+
+def earliest_landed_day(root: Path) -> dt.date | None:
+    """Earliest `day=` partition of any real source (the `_empty` placeholders excluded)."""
+    days = []
+    if root.is_dir():
+        for source_dir in root.iterdir():
+            if not source_dir.is_dir() or source_dir.name.startswith(("_", ".")):
+                continue
+            for part in source_dir.iterdir():
+                m = _DAY_DIR.match(part.name)
+                if m and part.is_dir():
+                    days.append(dt.date.fromisoformat(m.group(1)))
+    return min(days) if days else None
+
+
+def earliest_ticket_day(root: Path, tz: str) -> dt.date | None:
+    """Local date of the oldest landed GLPI ticket: a ticket modified recently may be years old,
+    and its clock must start on a calendar that covers its receipt."""
+    files = [p for p in root.glob("*/day=*/glpi_tickets.parquet") if not p.parent.parent.name.startswith("_")]
+    if not files:
+        return None
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "select min(least(\"date\", date_creation)) from read_parquet(?, union_by_name = true)",
+            [[str(f) for f in sorted(files)]],
+        ).fetchall()
+    finally:
+        con.close()
+    first = rows[0][0] if rows else None
+    if first is None:
+        return None
+    return first.astimezone(zoneinfo.ZoneInfo(tz)).date()
+
+
+def calendar_range(cfg: VigieConfig, day: dt.date) -> tuple[dt.date, dt.date]:
+    """[min(earliest landed day, oldest ticket, day) - 31 days, day + 400 days]."""
+    root = landing_root(cfg)
+    candidates = [day]
+    for found in (earliest_landed_day(root), earliest_ticket_day(root, cfg.collectivite.timezone)):
+        if found is not None:
+            candidates.append(found)
+    return min(candidates) - CALENDAR_MARGIN_BEFORE, day + CALENDAR_MARGIN_AFTER
+
+
+def ensure_empty_landing_tables(root: Path) -> None:
+    """One typed, empty Parquet file per landing table under `<landing>/_empty/day=1900-01-01/`.
+
+    The staging models glob `<landing>/*/day=*/<table>.parquet` (macros/landing_scan.sql): a
+    site without GLPI, or a first night before any extract, still gets a well-typed empty
+    relation instead of "No files found". Written atomically, and only when missing or stale.
+    """
+    target = root / EMPTY_SOURCE_DIR / f"day={EMPTY_DAY.isoformat()}"
+    target.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, pa.Schema] = {**ALL_TABLES, REJECTS_TABLE: REJECTS}
+    for name, schema in tables.items():
+        path = target / f"{name}.parquet"
+        if path.exists():
+            try:
+                if pq.read_schema(path).equals(schema, check_metadata=False):
+                    continue
+            except (OSError, pa.ArrowInvalid):
+                pass
+        tmp = path.with_suffix(".parquet.tmp")
+        pq.write_table(schema.empty_table(), tmp)
+        os.replace(tmp, path)
+
+
+def _run_dbt(args: list[str], warehouse: Path) -> object:
+    """Invoke dbt in-process with the project's profile and the warehouse from the env."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ["VIGIE_WAREHOUSE"] = str(warehouse)
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    run_dir = warehouse.parent / "dbt"
+    full = [
+        *args,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(run_dir / "target"),
+        "--log-path", str(run_dir / "logs"),
+    ]
+    return dbtRunner().invoke(full)
+
+
+def _failures(result: object) -> list[str]:
+    """'unique_id: status message' of every node that errored or whose test failed."""
+    failed = []
+    for r in getattr(result, "result", None) or []:
+        status = str(getattr(r, "status", "")).lower()
+        if status in {"error", "fail", "runtime error"}:
+            name = getattr(getattr(r, "node", None), "unique_id", "?")
+            failed.append(f"{name}: {status} {(getattr(r, 'message', '') or '').strip()}")
+    return failed
+
+
+def run_dbt(cfg: VigieConfig, day: dt.date, command: Sequence[str]) -> None:
+    """Run one dbt command (e.g. ['build', '--exclude', 'resource_type:unit_test']) for a night."""
+    warehouse = warehouse_path(cfg)
+    args = [*command, "--vars", json.dumps(dbt_vars(cfg, day))]
+    result = _run_dbt(args, warehouse)
+    if not getattr(result, "success", False):
+        exc = getattr(result, "exception", None)
+        raise TransformFailed(day, _failures(result), detail=str(exc or "")) from exc
+
+
+def run_transform(cfg: VigieConfig, day: dt.date) -> None:
+    """Load the config tables for night `day`, then `dbt build` (models and data tests).
+
+    Idempotent: same configuration, same landing and same day give the same warehouse tables.
+    Raises TransformFailed naming every failing model or test.
+    """
+    warehouse = warehouse_path(cfg)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    ensure_empty_landing_tables(landing_root(cfg))
+    start, end = calendar_range(cfg, day)
+    con = duckdb.connect(str(warehouse))
+    try:
+        load_config_tables(con, cfg, start, end, run_day=day)
+    finally:
+        con.close()
+    run_dbt(cfg, day, ["build", "--exclude", "resource_type:unit_test"])
