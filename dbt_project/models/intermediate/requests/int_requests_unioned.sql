@@ -1,0 +1,32 @@
+-- Every channel's requests in the one request shape the commitment engine reads
+-- (helpers' interfaces.md): one row per request, excluded ones included with their reason.
+with phone_requests as (
+    select
+        request_id, request_ref, source_system, source_id, channel, service_code,
+        received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+    from {{ ref('int_phone_calls_assembled') }}
+),
+
+all_requests as (
+    select * from phone_requests
+)
+
+select
+    cast(request_id as varchar) as request_id,
+    cast(request_ref as varchar) as request_ref,
+    cast(source_system as varchar) as source_system,
+    cast(source_id as varchar) as source_id,
+    cast(channel as varchar) as channel,
+    cast(service_code as varchar) as service_code,
+    cast(received_at as timestamptz) as received_at,
+    cast(first_response_at as timestamptz) as first_response_at,
+    cast(acknowledged_at as timestamptz) as acknowledged_at,
+    cast(resolved_at as timestamptz) as resolved_at,
+    cast(requester_key as varchar) as requester_key,
+    cast(is_excluded as boolean) as is_excluded,
+    cast(exclusion_reason as varchar) as exclusion_reason,
+    cast(wait_seconds as double) as wait_seconds,
+    cast(call_outcome as varchar) as call_outcome,
+    cast(reminder_count as integer) as reminder_count
+from all_requests
