@@ -1,0 +1,238 @@
+"""Asterisk ``cdr_csv`` ``Master.csv`` -> ``cdr_legs`` (one row per CDR leg started in the night).
+
+Format (source-formats.md §1): no header; 16 base columns, then ``uniqueid``
+(``loguniqueid``), ``userfield`` (``loguserfield``), ``peeraccount, linkedid, sequence``
+(``newcdrcolumns``): 16, 17, 18 or 21 columns. ``source.columns`` fixes the count, or ``auto``
+takes the most common count of the file's first 1000 records; a count cdr_csv never writes
+fails loudly with the count found. With 17 columns the extra one is ``uniqueid`` when most of
+its values look like one (``1706368044.12``, ``pbx1-1706368044.12``), else ``userfield``.
+
+Timestamps are naive, in ``source.timezone`` (UTC with ``usegmtime=yes``); the repeated hour of
+an autumn DST change resolves to its first occurrence. Rows are kept when ``start`` falls in
+the night's local day. Strings are CSV-quoted with doubled quotes (Python's ``csv`` parses them
+exactly, and gives each record's line number); bytes that are not UTF-8 (caller-id names) are
+replaced, never a crash.
+
+Pseudonymisation: ``src``/``dst`` -> ``src_key``/``dst_key`` (phone normalisation first; a
+``dst`` such as ``s`` that is no number gives null); digit runs of 6+ in ``channel`` and
+``dstchannel`` are masked (``Local/0612345678@from-internal-0000001a;1`` ->
+``Local/XXXXXXXXXX@from-internal-0000001a;1``; the 8-hex-digit channel sequence is kept, it tells
+legs apart); ``clid``, ``lastdata`` (dial strings), ``userfield`` and ``peeraccount`` are dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.extract import SourceUnavailable
+from connectors.landing import ExtractResult, Reject
+from connectors.landing_schemas import TS
+from connectors.pseudonymise import Pseudonymiser, mask_digit_runs
+from connectors.telephony.source_files import read_text, resolve_files
+from vigie.config import AsteriskCdrCsvSource, VigieConfig
+from vigie.intervals import NightInterval
+
+log = logging.getLogger(__name__)
+
+TABLE = "cdr_legs"
+BASE = (
+    "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
+    "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
+)  # fmt: skip
+LAYOUTS: dict[int, tuple[str, ...]] = {
+    16: BASE,
+    17: (*BASE, "uniqueid"),  # or userfield: decided per file, see _layout
+    18: (*BASE, "uniqueid", "userfield"),
+    21: (*BASE, "uniqueid", "userfield", "peeraccount", "linkedid", "sequence"),
+}
+_UNIQUEID = re.compile(r"^([\w.-]+-)?\d+\.\d+$")
+_CHANNEL_SUFFIX = re.compile(r"-[0-9a-f]{8}(;\d+)?$")
+TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def mask_channel(value: str | None) -> str | None:
+    """Mask dialled numbers in a channel name, keeping Asterisk's ``-%08x`` sequence suffix."""
+    if not value:
+        return value or None
+    m = _CHANNEL_SUFFIX.search(value)
+    head, tail = (value[: m.start()], m.group(0)) if m else (value, "")
+    return (mask_digit_runs(head) or "") + tail
+
+
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """(first line number, fields) of every non-blank CSV record."""
+    out: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    next_line = 1
+    for fields in reader:
+        if fields and any(f.strip() for f in fields):
+            out.append((next_line, fields))
+        next_line = reader.line_num + 1
+    return out
+
+
+def _layout(
+    source: AsteriskCdrCsvSource, path: Path, records: list[tuple[int, list[str]]]
+) -> tuple[str, ...]:
+    counts = Counter(len(f) for _, f in records[:1000])
+    found = counts.most_common(1)[0][0]
+    if source.columns != "auto" and found != source.columns:
+        raise SourceUnavailable(
+            f"source {source.id!r}: {str(path)!r} has {found} columns per record, but the source "
+            f"is configured with columns: {source.columns}; set columns to {found} (if cdr_csv "
+            f"writes {found}) or to 'auto'"
+        )
+    if found not in LAYOUTS:
+        raise SourceUnavailable(
+            f"source {source.id!r}: {str(path)!r} has {found} columns per record; Asterisk "
+            f"cdr_csv writes 16, 17, 18 or 21 (cdr.conf loguniqueid/loguserfield/newcdrcolumns). "
+            f"Is this a cdr_custom Master.csv (another layout) or not a CDR file?"
+        )
+    if found == 17:
+        extra = [f[16] for _, f in records[:1000] if len(f) == 17]
+        looks = sum(bool(_UNIQUEID.match(v)) for v in extra)
+        if looks * 2 <= len(extra):
+            return (*BASE, "userfield")
+    return LAYOUTS[found]
+
+
+def _timestamps(values: list[str | None], tz: str) -> pa.Array:
+    naive = pc.strptime(
+        pa.array(values, pa.string()), format=TS_FORMAT, unit="s", error_is_null=True
+    )
+    if tz == "UTC":
+        aware = naive.cast(pa.timestamp("s", tz="UTC"))
+    else:
+        aware = pc.assume_timezone(naive, timezone=tz, ambiguous="earliest", nonexistent="earliest")
+    return aware.cast(TS)
+
+
+def read_interval(
+    cfg: VigieConfig, source: AsteriskCdrCsvSource, night: NightInterval, pseudo: Pseudonymiser
+) -> ExtractResult:
+    files = resolve_files(source.id, cfg.path(source.path), "Master.csv")
+    path = files[-1] if len(files) == 1 else None
+    if path is None:
+        raise SourceUnavailable(
+            f"source {source.id!r}: 'path' matches {len(files)} files "
+            f"({', '.join(p.name for p in files[:5])}...); point it at Master.csv only "
+            f"(accountlogs=yes copies every record into <accountcode>.csv)"
+        )
+    records = _records(read_text(source.id, path))
+    if not records:
+        return ExtractResult(tables={TABLE: None}, meta={"file": path.name, "records": 0})
+    names = _layout(source, path, records)
+    width = len(names)
+
+    # Column lists (None for a record of the wrong width: it becomes a reject below).
+    lines = [n for n, _ in records]
+    cols: dict[str, list[str | None]] = {name: [] for name in names}
+    width_ok: list[bool] = []
+    for _, fields in records:
+        ok = len(fields) == width
+        width_ok.append(ok)
+        for i, name in enumerate(names):
+            cols[name].append(fields[i] if ok and fields[i] != "" else None)
+
+    start = _timestamps(cols["start"], source.timezone)
+    answer = _timestamps(cols["answer"], source.timezone)
+    end = _timestamps(cols["end"], source.timezone)
+    duration = pc.if_else(
+        pc.match_substring_regex(pa.array(cols["duration"], pa.string()), r"^\d{1,12}$"),
+        pa.array(cols["duration"], pa.string()),
+        None,
+    ).cast(pa.int64())
+    billsec = pc.if_else(
+        pc.match_substring_regex(pa.array(cols["billsec"], pa.string()), r"^\d{1,12}$"),
+        pa.array(cols["billsec"], pa.string()),
+        None,
+    ).cast(pa.int64())
+
+    start_ok = pc.is_valid(start).to_pylist()
+    answer_ok = pc.is_valid(answer).to_pylist()
+    end_ok = pc.is_valid(end).to_pylist()
+    duration_ok = pc.is_valid(duration).to_pylist()
+    billsec_ok = pc.is_valid(billsec).to_pylist()
+    reasons: list[str | None] = []
+    for i, ok in enumerate(width_ok):
+        if not ok:
+            reasons.append(f"expected {width} columns, found {len(records[i][1])}")
+        elif not start_ok[i]:
+            reasons.append("start (column 10) is not a 'YYYY-MM-DD HH:MM:SS' timestamp")
+        elif cols["answer"][i] is not None and not answer_ok[i]:
+            reasons.append(
+                "answer (column 11) is neither empty nor a 'YYYY-MM-DD HH:MM:SS' timestamp"
+            )
+        elif cols["end"][i] is not None and not end_ok[i]:
+            reasons.append("end (column 12) is neither empty nor a 'YYYY-MM-DD HH:MM:SS' timestamp")
+        elif not duration_ok[i]:
+            reasons.append("duration (column 13) is not a whole number of seconds")
+        elif not billsec_ok[i]:
+            reasons.append("billsec (column 14) is not a whole number of seconds")
+        else:
+            reasons.append(None)
+    bad = pa.array([r is not None for r in reasons], pa.bool_())
+    if not pc.any(pc.invert(bad)).as_py():
+        raise SourceUnavailable(
+            f"source {source.id!r}: none of the {len(records)} records of {str(path)!r} reads as "
+            f"a cdr_csv record (first problem: {reasons[0]}); check the source's columns/timezone"
+        )
+
+    # A bad record belongs to the night of the nearest earlier good record (else the next one).
+    anchor = pc.if_else(bad, pa.scalar(None, TS), start)
+    anchor = pc.fill_null_backward(pc.fill_null_forward(anchor))
+    lo = pa.scalar(night.start_utc, TS)
+    hi = pa.scalar(night.end_utc, TS)
+    in_night = pc.and_(pc.greater_equal(anchor, lo), pc.less(anchor, hi))
+    keep = pc.and_(pc.invert(bad), in_night)
+    in_night_list = in_night.to_pylist()
+    rejects = [
+        Reject(TABLE, path.name, f"line {lines[i]}", reason)
+        for i, reason in enumerate(reasons)
+        if reason is not None and in_night_list[i]
+    ]
+
+    def col(name: str) -> pa.Array:
+        values = cols.get(name)
+        if values is None:
+            return pa.nulls(int(pc.sum(keep).as_py() or 0), pa.string())
+        return pa.array(values, pa.string()).filter(keep)
+
+    table = pa.table(
+        {
+            "source_file": pa.array([path.name] * len(records), pa.string()).filter(keep),
+            "source_line": pa.array(lines, pa.int64()).filter(keep),
+            "accountcode": col("accountcode"),
+            "src_key": pseudo.phone_array(col("src")),
+            "dst_key": pseudo.phone_array(col("dst")),
+            "dcontext": col("dcontext"),
+            "channel": pa.array([mask_channel(v) for v in col("channel").to_pylist()], pa.string()),
+            "dstchannel": pa.array(
+                [mask_channel(v) for v in col("dstchannel").to_pylist()], pa.string()
+            ),
+            "lastapp": col("lastapp"),
+            "start_at": start.filter(keep),
+            "answer_at": answer.filter(keep),
+            "end_at": end.filter(keep),
+            "duration": duration.filter(keep),
+            "billsec": billsec.filter(keep),
+            "disposition": col("disposition"),
+            "amaflags": col("amaflags"),
+            "uniqueid": col("uniqueid"),
+            "linkedid": col("linkedid"),
+        }
+    )
+    log.info(
+        "%s: %s has %d record(s) of %d columns; %d leg(s) in %s, %d reject(s)",
+        source.id, path.name, len(records), width, table.num_rows, night.day, len(rejects),
+    )  # fmt: skip
+    meta = {"file": path.name, "columns": width, "layout": list(names), "records": len(records)}
+    return ExtractResult(tables={TABLE: table}, rejects=rejects, meta=meta)
