@@ -1,0 +1,191 @@
+{#- Indicators per period (day, ISO week from Monday, month), service and channel.
+    compliance_rate (per commitment): met / (met + missed + overdue) over the evaluations whose
+    counted_on (local date of the deadline; receipt for calls and commitments without target,
+    decided in int_commitment_evaluations) falls in the period. Pending and excluded are not in
+    the denominator. Breached when the rate is below the threshold and the denominator reaches
+    min_volume. Targets shown are those of the version in force at the period's last day (or the
+    run day, whichever is earlier).
+    requests_received / requests_excluded (per service and channel): by local date of receipt.
+    Only periods that start on or before the run day; is_final once the period ended by as_of. -#}
+with grains as (
+    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+),
+
+evaluations as (
+    select * from {{ ref('int_commitment_evaluations') }}
+),
+
+requests as (
+    select
+        service_code,
+        channel,
+        is_excluded,
+        {{ local_date('received_at') }} as received_on
+    from {{ ref('int_requests_unioned') }}
+    where received_at < {{ as_of() }}
+),
+
+versions as (
+    select * from {{ ref('int_commitment_versions') }}
+),
+
+evaluation_periods as (
+    select
+        g.period_grain,
+        case g.period_grain
+            when 'day' then e.counted_on
+            when 'week' then cast(date_trunc('week', e.counted_on) as date)
+            else cast(date_trunc('month', e.counted_on) as date)
+        end as period_start,
+        e.service_code,
+        e.channel,
+        e.commitment_id,
+        e.status
+    from evaluations as e
+    cross join grains as g
+),
+
+compliance_counts as (
+    select
+        period_grain,
+        period_start,
+        service_code,
+        channel,
+        commitment_id,
+        count(*) filter (where status = 'met') as met,
+        count(*) filter (where status in ('met', 'missed', 'overdue')) as decided
+    from evaluation_periods
+    where period_start <= {{ run_day() }}
+    group by all
+),
+
+periods as (
+    select
+        *,
+        case period_grain
+            when 'day' then period_start + interval 1 day
+            when 'week' then period_start + interval 7 day
+            else period_start + interval 1 month
+        end as period_end_ts
+    from compliance_counts
+),
+
+with_targets as (
+    select
+        p.*,
+        v.target_value,
+        v.target_unit,
+        v.threshold,
+        v.min_volume
+    from periods as p
+    left join versions as v
+        on v.commitment_id = p.commitment_id
+        and v.service_code = p.service_code
+        and v.valid_from <= least(cast(p.period_end_ts as date) - 1, {{ run_day() }})
+    qualify row_number() over (
+        partition by p.period_grain, p.period_start, p.service_code, p.commitment_id
+        order by v.valid_from desc
+    ) = 1
+),
+
+compliance as (
+    select
+        period_grain,
+        period_start,
+        cast(period_end_ts as date) as period_end,
+        service_code,
+        channel,
+        commitment_id,
+        'compliance_rate' as indicator,
+        met as numerator,
+        decided as denominator,
+        case when decided > 0 then met / decided end as value,
+        target_value,
+        target_unit,
+        threshold,
+        min_volume,
+        coalesce(decided > 0 and met / decided < threshold and decided >= min_volume, false) as is_breached
+    from with_targets
+),
+
+request_periods as (
+    select
+        g.period_grain,
+        case g.period_grain
+            when 'day' then r.received_on
+            when 'week' then cast(date_trunc('week', r.received_on) as date)
+            else cast(date_trunc('month', r.received_on) as date)
+        end as period_start,
+        r.service_code,
+        r.channel,
+        r.is_excluded
+    from requests as r
+    cross join grains as g
+),
+
+volume_counts as (
+    select
+        period_grain,
+        period_start,
+        service_code,
+        channel,
+        count(*) as received,
+        count(*) filter (where is_excluded) as excluded
+    from request_periods
+    group by all
+),
+
+volumes as (
+    select
+        period_grain,
+        period_start,
+        cast(case period_grain
+            when 'day' then period_start + interval 1 day
+            when 'week' then period_start + interval 7 day
+            else period_start + interval 1 month
+        end as date) as period_end,
+        service_code,
+        channel,
+        cast(null as varchar) as commitment_id,
+        indicator,
+        numerator,
+        denominator,
+        cast(numerator as double) as value,
+        cast(null as double) as target_value,
+        cast(null as varchar) as target_unit,
+        cast(null as double) as threshold,
+        cast(null as integer) as min_volume,
+        false as is_breached
+    from volume_counts
+    cross join lateral (
+        values
+            ('requests_received', received, cast(null as bigint)),
+            ('requests_excluded', excluded, received)
+    ) as v (indicator, numerator, denominator)
+),
+
+unioned as (
+    select * from compliance
+    union all by name
+    select * from volumes
+)
+
+select
+    period_grain,
+    period_start,
+    period_end,
+    service_code,
+    channel,
+    commitment_id,
+    indicator,
+    cast(numerator as bigint) as numerator,
+    cast(denominator as bigint) as denominator,
+    cast(value as double) as value,
+    cast(target_value as double) as target_value,
+    target_unit,
+    cast(threshold as double) as threshold,
+    cast(min_volume as integer) as min_volume,
+    is_breached,
+    period_end <= {{ run_day() }} + 1 as is_final,
+    {{ as_of() }} as evaluated_as_of
+from unioned
