@@ -13,7 +13,7 @@ lines as one Arrow array keeps every line's number, costs no Python object per l
 hashes each distinct caller and agent once.
 
 Pseudonymisation: ENTERQUEUE ``data2`` (caller-id number) becomes ``caller_key`` and
-``data2``/``data4`` (number, name) are nulled; ``agent`` becomes ``agent_key``; in every other
+``data2``/``data4``/``data5`` (number, name, undefined) are nulled; ``agent`` becomes ``agent_key``; in every other
 data field that is not one of the numbers Vigie computes with, digit runs of 6+ are masked
 (a blind transfer to ``0612345678`` lands as ``XXXXXXXXXX``).
 
@@ -175,6 +175,7 @@ def _pseudonymise(raw: pa.Table, pseudo: Pseudonymiser) -> pa.Table:
     caller_key = pc.if_else(is_enter, pseudo.phone_array(raw_d2), null)
     data["data2"] = pc.if_else(is_enter, null, data["data2"])
     data["data4"] = pc.if_else(is_enter, null, data["data4"])
+    data["data5"] = pc.if_else(is_enter, null, data["data5"])  # undefined: may hold a name
     agent = raw.column("agent").combine_chunks()
     agent = pc.if_else(pc.is_in(agent, pa.array(["NONE", ""], pa.string())), null, agent)
     epoch = raw.column("epoch").combine_chunks()
