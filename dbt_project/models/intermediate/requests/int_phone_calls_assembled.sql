@@ -17,8 +17,7 @@
 
 with night as (
     select
-        cast('{{ var("as_of") }}' as timestamptz) as as_of,
-        '{{ var("timezone") }}' as timezone
+        cast('{{ var("as_of") }}' as timestamptz) as as_of
 ),
 
 queue_services as (
@@ -131,47 +130,18 @@ closing_queue_entries as (
     group by last_closings.source_id, last_closings.callid
 ),
 
-arrival_local_times as (
-    select
-        first_arrivals.source_id,
-        first_arrivals.callid,
-        first_arrivals.service_code,
-        timezone(night.timezone, first_arrivals.received_at) as received_local
-    from first_arrivals
-    cross join night
-),
-
 open_arrivals as (
-    -- arrivals inside one of the service's opening ranges of that local day (wall-clock, so
-    -- DST days are right), on a day that is neither a closure nor a non-worked holiday
+    -- arrivals inside one of the service's opening intervals (H4a's calendar: per local date,
+    -- wall-clock bounds converted with the zone so DST days are right; holidays not worked and
+    -- closures have no interval)
     select distinct
-        arrival_local_times.source_id,
-        arrival_local_times.callid
-    from arrival_local_times
-    inner join {{ source('config', 'opening_hours') }} as opening_hours
-        on arrival_local_times.service_code = opening_hours.service_code
-        and isodow(arrival_local_times.received_local) = opening_hours.isodow
-        and cast(arrival_local_times.received_local as date) >= opening_hours.valid_from
-        and (
-            opening_hours.valid_to is null
-            or cast(arrival_local_times.received_local as date) < opening_hours.valid_to
-        )
-        and epoch(arrival_local_times.received_local - date_trunc('day', arrival_local_times.received_local))
-            >= opening_hours.range_start_minute * 60
-        and epoch(arrival_local_times.received_local - date_trunc('day', arrival_local_times.received_local))
-            < opening_hours.range_end_minute * 60
-    where not exists (
-            select 1
-            from {{ source('config', 'closures') }} as closures
-            where closures.closed_on = cast(arrival_local_times.received_local as date)
-              and (closures.service_code is null or closures.service_code = arrival_local_times.service_code)
-        )
-      and not exists (
-            select 1
-            from {{ source('config', 'public_holidays') }} as public_holidays
-            where public_holidays.holiday_on = cast(arrival_local_times.received_local as date)
-              and not coalesce(public_holidays.is_worked, false)
-        )
+        first_arrivals.source_id,
+        first_arrivals.callid
+    from first_arrivals
+    inner join {{ ref('int_service_opening_intervals') }} as opening_intervals
+        on first_arrivals.service_code = opening_intervals.service_code
+        and first_arrivals.received_at >= opening_intervals.interval_start_at
+        and first_arrivals.received_at < opening_intervals.interval_end_at
 ),
 
 calls_measured as (

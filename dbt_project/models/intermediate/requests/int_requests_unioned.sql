@@ -8,8 +8,28 @@ with phone_requests as (
     from {{ ref('int_phone_calls_assembled') }}
 ),
 
+email_requests as (
+    select
+        request_id, request_ref, source_system, source_id, channel, service_code,
+        received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+    from {{ ref('int_email_requests_identified') }}
+),
+
+ticket_requests as (
+    select
+        request_id, request_ref, source_system, source_id, channel, service_code,
+        received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+    from {{ ref('int_tickets_responded') }}
+),
+
 all_requests as (
     select * from phone_requests
+    union all
+    select * from email_requests
+    union all
+    select * from ticket_requests
 )
 
 select

@@ -1,0 +1,157 @@
+-- GLPI tickets (not deleted, opened before as_of), one row per ticket, with their channel,
+-- service, first response, acknowledgement and resolution as known as of the night.
+--
+-- * channel: config.ticket_request_types by requesttypes_id, else 'other' (flagged);
+-- * service: the group assigned (actor type 2) in the ticket's latest landed batch of group rows,
+--   latest assignment first (a ticket moved between groups belongs to its new group); else the
+--   category mapping; else null, flagged in service_mapping = 'unmapped';
+-- * first response: the earliest public follow-up, public task or solution written by a known
+--   user who is not one of the ticket's requesters;
+-- * acknowledgement: takeintoaccountdate; resolution: solvedate.
+-- Responses, acknowledgements and resolutions at or after as_of are not known yet (null).
+with night as (
+    select cast('{{ var("as_of") }}' as timestamptz) as as_of
+),
+
+tickets as (
+    select tickets.*
+    from {{ ref('stg_glpi__tickets') }} as tickets
+    cross join night
+    where not tickets.is_deleted
+      and tickets.opened_at < night.as_of
+),
+
+assigned_groups_current as (
+    -- group rows from the latest batch that landed group rows for the ticket: a row deleted in
+    -- GLPI (the ticket moved) survives in older batches only
+    select *
+    from {{ ref('stg_glpi__groups_tickets') }}
+    qualify landed_day = max(landed_day) over (partition by source_id, ticket_id)
+),
+
+assigned_group_services as (
+    select
+        assigned_groups_current.source_id,
+        assigned_groups_current.ticket_id,
+        assigned_groups_current.group_id,
+        ticket_groups.service_code
+    from assigned_groups_current
+    inner join {{ source('config', 'ticket_groups') }} as ticket_groups
+        on assigned_groups_current.source_id = ticket_groups.source_id
+        and assigned_groups_current.group_id = ticket_groups.groups_id
+    where assigned_groups_current.actor_type = 2
+    qualify row_number() over (
+        partition by assigned_groups_current.source_id, assigned_groups_current.ticket_id
+        order by assigned_groups_current.assignment_id desc
+    ) = 1
+),
+
+requesters_current as (
+    select *
+    from {{ ref('stg_glpi__tickets_users') }}
+    where actor_type = 1
+    qualify landed_day = max(landed_day) over (partition by source_id, ticket_id)
+),
+
+ticket_requesters as (
+    select
+        source_id,
+        ticket_id,
+        arg_min(user_key, ticket_user_id) as requester_key,
+        list(user_key) filter (where user_key is not null) as requester_keys
+    from requesters_current
+    group by source_id, ticket_id
+),
+
+public_answers as (
+    select source_id, item_id as ticket_id, followup_at as answered_at, user_key, 'followup' as answer_kind
+    from {{ ref('stg_glpi__itilfollowups') }}
+    where itemtype = 'Ticket' and not is_private
+
+    union all
+
+    select source_id, ticket_id, task_at as answered_at, user_key, 'task' as answer_kind
+    from {{ ref('stg_glpi__tickettasks') }}
+    where not is_private
+
+    union all
+
+    select source_id, item_id as ticket_id, solution_at as answered_at, user_key, 'solution' as answer_kind
+    from {{ ref('stg_glpi__itilsolutions') }}
+    where itemtype = 'Ticket'
+),
+
+first_responses as (
+    select
+        public_answers.source_id,
+        public_answers.ticket_id,
+        min(public_answers.answered_at) as first_response_at,
+        arg_min(public_answers.answer_kind, public_answers.answered_at) as first_response_kind
+    from public_answers
+    cross join night
+    left join ticket_requesters
+        on public_answers.source_id = ticket_requesters.source_id
+        and public_answers.ticket_id = ticket_requesters.ticket_id
+    where public_answers.answered_at < night.as_of
+      and public_answers.user_key is not null
+      and not coalesce(list_contains(ticket_requesters.requester_keys, public_answers.user_key), false)
+    group by public_answers.source_id, public_answers.ticket_id
+),
+
+tickets_mapped as (
+    select
+        tickets.*,
+        request_types.channel as mapped_channel,
+        assigned_group_services.group_id as assigned_group_id,
+        assigned_group_services.service_code as group_service_code,
+        ticket_categories.service_code as category_service_code
+    from tickets
+    left join {{ source('config', 'ticket_request_types') }} as request_types
+        on tickets.source_id = request_types.source_id
+        and tickets.request_type_id = request_types.requesttypes_id
+    left join assigned_group_services
+        on tickets.source_id = assigned_group_services.source_id
+        and tickets.ticket_id = assigned_group_services.ticket_id
+    left join {{ source('config', 'ticket_categories') }} as ticket_categories
+        on tickets.source_id = ticket_categories.source_id
+        and tickets.category_id = ticket_categories.itilcategories_id
+)
+
+select
+    'glpi:' || tickets_mapped.source_id || ':' || tickets_mapped.ticket_id as request_id,
+    'GLPI-' || tickets_mapped.ticket_id as request_ref,
+    'glpi' as source_system,
+    tickets_mapped.source_id,
+    tickets_mapped.ticket_id,
+    coalesce(tickets_mapped.mapped_channel, 'other') as channel,
+    tickets_mapped.mapped_channel is not null as is_channel_mapped,
+    coalesce(tickets_mapped.group_service_code, tickets_mapped.category_service_code) as service_code,
+    case
+        when tickets_mapped.group_service_code is not null then 'group'
+        when tickets_mapped.category_service_code is not null then 'category'
+        else 'unmapped'
+    end as service_mapping,
+    tickets_mapped.assigned_group_id,
+    tickets_mapped.category_id,
+    tickets_mapped.status,
+    tickets_mapped.opened_at as received_at,
+    first_responses.first_response_at,
+    first_responses.first_response_kind,
+    case when tickets_mapped.taken_into_account_at < night.as_of then tickets_mapped.taken_into_account_at end
+        as acknowledged_at,
+    case when tickets_mapped.solved_at < night.as_of then tickets_mapped.solved_at end as resolved_at,
+    tickets_mapped.waiting_duration_seconds,
+    ticket_requesters.requester_key,
+    false as is_excluded,
+    cast(null as varchar) as exclusion_reason,
+    cast(null as double) as wait_seconds,
+    cast(null as varchar) as call_outcome,
+    0 as reminder_count
+from tickets_mapped
+cross join night
+left join first_responses
+    on tickets_mapped.source_id = first_responses.source_id
+    and tickets_mapped.ticket_id = first_responses.ticket_id
+left join ticket_requesters
+    on tickets_mapped.source_id = ticket_requesters.source_id
+    and tickets_mapped.ticket_id = ticket_requesters.ticket_id
