@@ -1,0 +1,166 @@
+"""The Great Expectations project Vigie validates with, created once per process.
+
+Why a cache: the demo checks 28 nights in one process, and each night validates ~20 batches.
+Building a file context, its pandas datasource, assets and validation definitions costs little
+once but adds up if repeated; rewriting unchanged suites also rewrites their JSON and Data Docs
+pages. So the context is kept per project directory, suites are rewritten only when their
+fingerprint (expectations.suites.SuiteSpec.fingerprint, stored in the suite's meta) changed,
+and validation definitions are created once per (suite, asset).
+
+GX is imported inside functions only: ``import great_expectations`` costs about 3 s, which a
+DAG file or the CLI's --help must not pay.
+
+GX 1.24 cannot read DuckDB through its SQL datasource (stack-notes.md): every batch here is a
+pandas DataFrame handed over at validation time (``add_batch_definition_whole_dataframe``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from expectations.suites import Check, SuiteSpec
+
+log = logging.getLogger(__name__)
+
+DATASOURCE = "vigie"
+SITE_NAME = "vigie"
+FINGERPRINT_KEY = "vigie_fingerprint"
+
+
+@dataclass
+class GxProject:
+    """A file-backed GX context plus what was already registered in it this process."""
+
+    root: Path
+    docs_dir: Path
+    context: Any
+    datasource: Any
+    suites: dict[str, Any] = field(default_factory=dict)  # name -> ExpectationSuite
+    validations: dict[str, Any] = field(default_factory=dict)  # vd name -> ValidationDefinition
+
+
+_PROJECTS: dict[tuple[Path, Path], GxProject] = {}
+
+
+def get_project(root: Path, docs_dir: Path) -> GxProject:
+    """The process's GX project for ``root`` with its Data Docs site in ``docs_dir``."""
+    key = (root.resolve(), docs_dir.resolve())
+    project = _PROJECTS.get(key)
+    if project is None:
+        project = _open_project(*key)
+        _PROJECTS[key] = project
+    return project
+
+
+def _open_project(root: Path, docs_dir: Path) -> GxProject:
+    import great_expectations as gx
+
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    if context.variables.progress_bars != {"globally": False}:
+        context.variables.progress_bars = {"globally": False}
+        context.variables.save()
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    sites = context.list_data_docs_sites()
+    for name in list(sites):
+        if name != SITE_NAME:
+            context.delete_data_docs_site(name)  # the default local_site: one site, where cfg says
+    if SITE_NAME not in sites:
+        context.add_data_docs_site(SITE_NAME, site)
+    elif sites[SITE_NAME] != site:
+        context.update_data_docs_site(SITE_NAME, site)
+    datasource = context.data_sources.add_or_update_pandas(DATASOURCE)
+    return GxProject(root=root, docs_dir=docs_dir, context=context, datasource=datasource)
+
+
+def _condition(where: tuple[tuple[str, str, Any], ...]) -> Any:
+    from great_expectations.expectations.row_conditions import Column
+
+    cond = None
+    for column, op, value in where:
+        col = Column(column)
+        part = {"==": col == value, ">=": col >= value, "<=": col <= value, "!=": col != value}[op]
+        cond = part if cond is None else cond & part
+    return cond
+
+
+def _expectation(check: Check) -> Any:
+    import great_expectations.expectations as gxe
+
+    cls = getattr(gxe, check.expectation)
+    kwargs = dict(check.kwargs)
+    if check.where:
+        kwargs["row_condition"] = _condition(check.where)
+    meta = {"severity": check.severity, "why": check.why, **check.extra_meta}
+    return cls(**kwargs, meta=meta)
+
+
+def ensure_suite(project: GxProject, spec: SuiteSpec) -> Any:
+    """The stored suite for ``spec``; rewritten only when the spec's fingerprint changed."""
+    cached = project.suites.get(spec.name)
+    if cached is not None and cached.meta.get(FINGERPRINT_KEY) == spec.fingerprint:
+        return cached
+    import great_expectations as gx
+
+    ctx = project.context
+    try:
+        stored = ctx.suites.get(spec.name)
+    except Exception:  # noqa: BLE001 - GX raises various "not found" errors
+        stored = None
+    if stored is not None and stored.meta.get(FINGERPRINT_KEY) == spec.fingerprint:
+        project.suites[spec.name] = stored
+        return stored
+    suite = gx.ExpectationSuite(name=spec.name, meta={FINGERPRINT_KEY: spec.fingerprint})
+    for check in spec.checks:
+        suite.add_expectation(_expectation(check))
+    suite = ctx.suites.add_or_update(suite)
+    log.info("GX suite %s written (%d expectations)", spec.name, len(spec.checks))
+    project.suites[spec.name] = suite
+    # Validation definitions embed the suite: drop the cached ones of this suite.
+    for name in [n for n in project.validations if n.startswith(spec.name + "@")]:
+        del project.validations[name]
+    return suite
+
+
+def ensure_validation(project: GxProject, spec: SuiteSpec, asset_name: str) -> Any:
+    """Validation definition of ``spec`` over the dataframe asset ``asset_name``."""
+    suite = ensure_suite(project, spec)
+    vd_name = f"{spec.name}@{asset_name}"
+    vd = project.validations.get(vd_name)
+    if vd is not None:
+        return vd
+    import great_expectations as gx
+
+    ds = project.datasource
+    try:
+        asset = ds.get_asset(asset_name)
+    except LookupError:
+        asset = ds.add_dataframe_asset(asset_name)
+    try:
+        batch_def = asset.get_batch_definition("whole")
+    except (KeyError, LookupError):
+        batch_def = asset.add_batch_definition_whole_dataframe("whole")
+    ctx = project.context
+    vd = gx.ValidationDefinition(name=vd_name, data=batch_def, suite=suite)
+    vd = ctx.validation_definitions.add_or_update(vd)
+    project.validations[vd_name] = vd
+    return vd
+
+
+def build_docs(project: GxProject, result_ids: list[Any]) -> Path:
+    """Render this run's validation results and the index page; return the index path.
+
+    Only this run's results are re-rendered (earlier nights' pages are already on disk), so
+    the cost per night does not grow with the history.
+    """
+    ctx = project.context
+    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=result_ids or None)
+    return project.docs_dir / "index.html"

@@ -1,0 +1,384 @@
+"""Run the night's checks: landed batches, mart integrity, commitments; keep the results.
+
+``run_checks(cfg, day)`` validates, for the night's day D:
+- every landed table of every enabled source's batch ``<landing>/<source_id>/day=D/``
+  (a missing batch or table file is a blocking failure: the extract did not run);
+- the marts' integrity (blocking) and the configured commitments over the compliance periods
+  that became final with the night (warnings: a breach is a finding, not a broken run).
+
+Every validation result is stored in the GX project (cfg.outputs.gx_project), the Data Docs
+site (cfg.outputs.data_docs) is rebuilt, and a JSON summary of the night is written to
+``<gx_project>/summaries/<D>.json``. Only then, if a blocking expectation failed,
+``BlockingChecksFailed`` is raised, its message naming suite, batch, expectation, column and
+observed value for each blocking failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectors.landing_schemas import REJECTS_TABLE, TABLES_BY_SOURCE_TYPE
+from expectations.suites import (
+    BLOCKING,
+    COMMITMENTS_SUITE,
+    P_SOURCE_ID,
+    P_WINDOW_END,
+    P_WINDOW_START,
+    WARNING,
+    SuiteSpec,
+    commitments_suite,
+    landing_suite,
+    mart_suites,
+)
+from vigie.config import VigieConfig
+from vigie.intervals import night_for_day
+
+log = logging.getLogger(__name__)
+
+# Slack around the night's window for timestamp checks: a call entering the queue at 23:59
+# may log its CONNECT after midnight; clocks of source servers drift.
+WINDOW_TOLERANCE = dt.timedelta(hours=2)
+MAX_OBSERVED_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class Failure:
+    suite: str
+    batch: str
+    expectation: str
+    column: str | None
+    severity: str
+    observed: str
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: str
+    batch: str
+    success: bool
+    evaluated: int
+    failures: tuple[Failure, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChecksResult:
+    day: dt.date
+    outcomes: tuple[SuiteOutcome, ...]
+    summary_path: Path
+    data_docs_index: Path
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [f for o in self.outcomes for f in o.failures]
+
+    @property
+    def blocking(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == BLOCKING]
+
+    @property
+    def warnings(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == WARNING]
+
+    @property
+    def success(self) -> bool:
+        """True when nothing blocking failed (warnings and breaches do not fail a run)."""
+        return not self.blocking
+
+    @property
+    def breached_commitments(self) -> list[Failure]:
+        return [f for f in self.failures if f.suite == COMMITMENTS_SUITE]
+
+
+class BlockingChecksFailed(RuntimeError):
+    """A blocking expectation failed: the night's numbers must not be published or alerted."""
+
+    def __init__(self, result: ChecksResult):
+        self.result = result
+        lines = [
+            f"- {f.suite} [{f.batch}] {f.expectation}"
+            + (f" column {f.column}" if f.column else "")
+            + f": observed {f.observed}"
+            for f in result.blocking
+        ]
+        super().__init__(
+            f"blocking checks failed for night {result.day} ({len(lines)} failure(s));"
+            f" details in {result.summary_path} and {result.data_docs_index}\n" + "\n".join(lines)
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Frames to validate
+
+
+def read_landed_table(path: Path) -> Any:
+    """A landed Parquet file as a pandas frame with Arrow dtypes (int64 stays int64 with nulls).
+
+    ``ParquetFile`` reads the file alone: no hive ``day`` column is inferred from the path.
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).read().to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _windows(cfg: VigieConfig, source: Any, day: dt.date) -> tuple[str, str]:
+    """[start, end] of plausible timestamps in the source's batch of ``day``, ISO UTC."""
+    tz = cfg.collectivite.timezone
+    start_delta = dt.timedelta(0)
+    if source.type == "glpi_sql":
+        tz = source.timezone  # GLPI's batch is cut in GLPI's zone (interfaces.md)
+        start_delta = dt.timedelta(days=source.overlap_days)
+    night = night_for_day(day, tz)
+    start = night.start_utc - start_delta - WINDOW_TOLERANCE
+    end = night.end_utc + WINDOW_TOLERANCE
+    return start.isoformat(), end.isoformat()
+
+
+def _mart_frames(cfg: VigieConfig, day: dt.date) -> tuple[dict[str, Any], Any, str | None]:
+    """(marts by name, compliance rows final as of the night, error) read from the warehouse."""
+    import duckdb
+    import pandas as pd
+
+    wh = cfg.path(cfg.outputs.warehouse)
+    if not wh.exists():
+        return {}, None, f"warehouse {wh} does not exist: run the transform for {day} first"
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        frames = {}
+        for spec in mart_suites():
+            mart = spec.name.split(".", 1)[1]
+            try:
+                frames[mart] = con.sql(f"select * from marts.{mart}").to_arrow_table().to_pandas(
+                    types_mapper=pd.ArrowDtype
+                )
+            except duckdb.CatalogException:
+                return {}, None, f"table marts.{mart} is missing in {wh}: run the transform for {day}"
+        final = con.sql(
+            """
+            select * from marts.service_indicators
+            where indicator = 'compliance_rate' and is_final and period_end = ?
+            order by commitment_id, service_code, channel, period_grain, period_start
+            """,
+            params=[day + dt.timedelta(days=1)],
+        ).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
+        return frames, final, None
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------------------
+# Results
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _observed(er: Any) -> str:
+    info = er.exception_info or {}
+    if info.get("raised_exception"):
+        return _short(f"error: {info.get('exception_message')}")
+    res = er.result or {}
+    if "observed_value" in res and res["observed_value"] is not None:
+        return _short(res["observed_value"])
+    index_rows = res.get("partial_unexpected_index_list") or []
+    if index_rows and isinstance(index_rows[0], dict):
+        rows = index_rows[:MAX_OBSERVED_ITEMS]
+        shown = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in rows)
+        return _short(f"{res.get('unexpected_count')} unexpected: {shown}")
+    if "unexpected_count" in res:
+        sample = [str(v) for v in (res.get("partial_unexpected_list") or [])[:MAX_OBSERVED_ITEMS]]
+        return _short(f"{res['unexpected_count']} unexpected, e.g. {sample}")
+    return "failed"
+
+
+def _outcome(spec: SuiteSpec, batch: str, result: Any) -> SuiteOutcome:
+    failures = []
+    for er in result.results:
+        if er.success:
+            continue
+        conf = er.expectation_config
+        meta = conf.meta or {}
+        kwargs = conf.kwargs or {}
+        column = kwargs.get("column") or (
+            f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else None
+        )
+        if "column_list" in kwargs and column is None and conf.type == "expect_compound_columns_to_be_unique":
+            column = ",".join(kwargs["column_list"])
+        failures.append(
+            Failure(
+                suite=spec.name,
+                batch=batch,
+                expectation=conf.type
+                + (f"[{meta['commitment_id']}]" if meta.get("commitment_id") else ""),
+                column=column,
+                severity=meta.get("severity", BLOCKING),
+                observed=_observed(er),
+                why=meta.get("why", ""),
+            )
+        )
+    return SuiteOutcome(spec.name, batch, not failures, len(result.results), tuple(failures))
+
+
+def _missing(suite: str, batch: str, message: str) -> SuiteOutcome:
+    f = Failure(suite, batch, "batch_present", None, BLOCKING, message, "the extract lands every table")
+    return SuiteOutcome(suite, batch, False, 1, (f,))
+
+
+def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def summary_path(cfg: VigieConfig, day: dt.date) -> Path:
+    return cfg.path(cfg.outputs.gx_project) / "summaries" / f"{day.isoformat()}.json"
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+
+
+def run_checks(cfg: VigieConfig, day: dt.date) -> ChecksResult:
+    """Validate the night ``day``; raise BlockingChecksFailed after recording everything."""
+    import time
+
+    started = time.perf_counter()
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    from expectations.gx_context import build_docs, ensure_validation, get_project
+
+    project = get_project(cfg.path(cfg.outputs.gx_project), cfg.path(cfg.outputs.data_docs))
+    run_id = RunIdentifier(run_name=f"night-{day.isoformat()}", run_time=dt.datetime.now(dt.UTC))
+    outcomes: list[SuiteOutcome] = []
+    result_ids: list[Any] = []
+    suites_before = {n: s.meta.get("vigie_fingerprint") for n, s in project.suites.items()}
+
+    def validate(spec: SuiteSpec, asset: str, frame: Any, params: dict[str, Any] | None = None,
+                 result_format: Any = "SUMMARY") -> None:
+        vd = ensure_validation(project, spec, asset)
+        res = vd.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=params or {},
+            result_format=result_format,
+            run_id=run_id,
+        )
+        result_ids.append(_result_id(res, spec.name, run_id))
+        outcomes.append(_outcome(spec, asset, res))
+
+    # 1. Landed batches of every enabled source.
+    landing = cfg.path(cfg.outputs.landing)
+    specs: dict[str, SuiteSpec] = {}
+    for source in sorted((s for s in cfg.sources if s.enabled), key=lambda s: s.id):
+        batch = landing / source.id / f"day={day.isoformat()}"
+        start, end = _windows(cfg, source, day)
+        params = {P_SOURCE_ID: [source.id], P_WINDOW_START: start, P_WINDOW_END: end}
+        for table in [*TABLES_BY_SOURCE_TYPE[source.type], REJECTS_TABLE]:
+            spec = specs.setdefault(table, landing_suite(table))
+            asset = f"{source.id}.{table}"
+            path = batch / f"{table}.parquet"
+            if not batch.is_dir():
+                outcomes.append(_missing(spec.name, asset, f"no landed batch {batch}: run the extract of {source.id} for {day}"))
+                break
+            if not path.is_file():
+                outcomes.append(_missing(spec.name, asset, f"{path} is missing: re-run the extract of {source.id} for {day}"))
+                continue
+            validate(spec, asset, read_landed_table(path), params)
+
+    # 2. Marts integrity and commitments.
+    frames, final, error = _mart_frames(cfg, day)
+    if error:
+        outcomes.append(_missing("marts", "marts", error))
+    else:
+        for spec in mart_suites():
+            mart = spec.name.split(".", 1)[1]
+            validate(spec, f"marts.{mart}", frames[mart])
+        cspec = commitments_suite(cfg)
+        validate(
+            cspec,
+            "marts.service_indicators.final_tonight",
+            final,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": list(cspec.index_columns),
+            },
+        )
+
+    # 3. Data Docs (this run's results + the index + suites rewritten this run), summary.
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    changed = [
+        ExpectationSuiteIdentifier(name=n)
+        for n, s in project.suites.items()
+        if suites_before.get(n) != s.meta.get("vigie_fingerprint")
+    ]
+    docs_index = build_docs(project, [*result_ids, *changed])
+    spath = summary_path(cfg, day)
+    result = ChecksResult(
+        day=day,
+        outcomes=tuple(outcomes),
+        summary_path=spath,
+        data_docs_index=docs_index,
+        seconds=time.perf_counter() - started,
+    )
+    _write_json_atomic(spath, _summary(result))
+    log.info(
+        "checks %s: %d suites, %d blocking, %d warnings (%.1f s); Data Docs %s",
+        day, len(outcomes), len(result.blocking), len(result.warnings), result.seconds, docs_index,
+    )
+    if result.blocking:
+        raise BlockingChecksFailed(result)
+    return result
+
+
+def _result_id(res: Any, suite_name: str, run_id: Any) -> Any:
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    return ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+        run_id=run_id,
+        batch_identifier=res.batch_id,
+    )
+
+
+def _summary(result: ChecksResult) -> dict[str, Any]:
+    """Deterministic night summary (no run times): same inputs give the same file."""
+    return {
+        "night": result.day.isoformat(),
+        "success": result.success,
+        "blocking_failures": len(result.blocking),
+        "warnings": len(result.warnings),
+        "data_docs": str(result.data_docs_index),
+        "suites": [
+            {
+                "suite": o.suite,
+                "batch": o.batch,
+                "success": o.success,
+                "evaluated": o.evaluated,
+                "failed": [
+                    {k: v for k, v in asdict(f).items() if k not in ("suite", "batch")}
+                    for f in o.failures
+                ],
+            }
+            for o in result.outcomes
+        ],
+    }

@@ -1,0 +1,362 @@
+"""What Vigie checks, as plain data: one suite per landed table, one for the marts, one for
+the configured commitments.
+
+The suites are *generated*, never hand-written: the landing suites from
+``connectors.landing_schemas`` (a column added to the landing contract is checked the next
+night without touching this file), the commitments suite from ``cfg.all_commitments()``. This
+module does not import Great Expectations (3 s of import time): it returns ``SuiteSpec``
+objects that ``expectations.gx_context`` turns into GX suites, and whose fingerprint tells
+whether the stored suite must be rewritten.
+
+Severity (in each expectation's ``meta``):
+- ``blocking``: the numbers of the night cannot be trusted (schema broken, ids missing, an
+  enum value the models would misclassify, a mart that breaks its own keys). The run stops.
+- ``warning``: suspicious data or a business finding (a breached commitment) that leaves the
+  computation right. Shown in Data Docs and in the night's summary; the run goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from connectors.landing_schemas import ALL_TABLES, REJECTS, REJECTS_TABLE
+from vigie.config import CHANNELS, VigieConfig
+
+BLOCKING = "blocking"
+WARNING = "warning"
+
+# Suite parameters filled per batch by expectations.run (so a suite does not change nightly).
+P_SOURCE_ID = "source_id"  # list with the batch's source id
+P_WINDOW_START = "window_start"  # ISO instant: earliest plausible timestamp of the batch
+P_WINDOW_END = "window_end"  # ISO instant: latest plausible timestamp of the batch
+
+QUEUE_LOG_EVENTS_KNOWN = [
+    # caller events (source-formats.md §2)
+    "ENTERQUEUE", "CONNECT", "COMPLETECALLER", "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT",
+    "EXITWITHKEY", "EXITEMPTY", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER",
+    "RINGNOANSWER", "RINGCANCELED",
+    # member and system events
+    "ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL", "AGENTLOGIN",
+    "AGENTLOGOFF", "PENALTY", "RINGINUSE", "QUEUESTART", "CONFIGRELOAD",
+    # Wazo
+    "FULL", "CLOSED", "JOINEMPTY", "LEAVEEMPTY", "DIVERT_CA_RATIO", "DIVERT_HOLDTIME",
+    "WRAPUPSTART",
+]  # fmt: skip
+CDR_DISPOSITIONS = ["ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION", "CANCEL"]
+EMAIL_FOLDER_ROLES = ["inbox", "sent"]
+EMAIL_AUTO_REASONS = ["auto-submitted", "x-autoreply", "x-autorespond", "precedence", "bounce", "list"]
+EVALUATION_STATUSES = ["met", "missed", "overdue", "pending", "excluded"]
+PERIOD_GRAINS = ["day", "week", "month"]
+INDICATORS = ["compliance_rate", "requests_received", "requests_excluded"]
+
+MART_COLUMNS: dict[str, list[str]] = {
+    "requests": [
+        "request_id", "request_ref", "source_system", "channel", "service_code", "received_at",
+        "first_response_at", "acknowledged_at", "resolved_at", "requester_key", "is_excluded",
+        "exclusion_reason",
+    ],
+    "commitment_evaluations": [
+        "request_id", "request_ref", "commitment_id", "service_code", "channel", "received_at",
+        "deadline_at", "responded_at", "elapsed_value", "elapsed_unit", "status",
+        "exclusion_reason", "evaluated_as_of",
+    ],
+    "service_indicators": [
+        "period_grain", "period_start", "period_end", "service_code", "channel", "commitment_id",
+        "indicator", "numerator", "denominator", "value", "target_value", "target_unit",
+        "threshold", "min_volume", "is_breached", "is_final", "evaluated_as_of",
+    ],
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: the GX class name, its keyword arguments, severity and a why.
+
+    ``where`` is a conjunction of (column, operator, value) applied as a GX row condition.
+    """
+
+    expectation: str
+    kwargs: dict[str, Any]
+    severity: str
+    why: str
+    where: tuple[tuple[str, str, Any], ...] = ()
+    extra_meta: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "expectation": self.expectation,
+            "kwargs": self.kwargs,
+            "severity": self.severity,
+            "why": self.why,
+            "where": [list(w) for w in self.where],
+            "meta": self.extra_meta,
+        }
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    name: str
+    checks: tuple[Check, ...]
+    # Columns GX reports for each unexpected row (to say which service/period failed).
+    index_columns: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable hash of the suite's content: unchanged fingerprint = no rewrite of the suite."""
+        body = json.dumps(
+            {"name": self.name, "checks": [c.as_json() for c in self.checks], "index": self.index_columns},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _python_type(t: pa.DataType) -> str:
+    """GX ``type_`` for a column read with ``pd.ArrowDtype`` (the dtype's ``.type``)."""
+    if pa.types.is_timestamp(t):
+        return "datetime"
+    if pa.types.is_integer(t):
+        return "int"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "str"
+    if pa.types.is_list(t):
+        return "list"
+    if pa.types.is_floating(t):
+        return "float"
+    raise ValueError(f"no GX type mapping for Arrow type {t}")
+
+
+def _not_null(column: str, severity: str, why: str) -> Check:
+    return Check("ExpectColumnValuesToNotBeNull", {"column": column}, severity, why)
+
+
+def _in_set(column: str, values: list[Any] | dict[str, str], severity: str, why: str) -> Check:
+    return Check("ExpectColumnValuesToBeInSet", {"column": column, "value_set": values}, severity, why)
+
+
+def _between(column: str, severity: str, why: str, lo: Any = None, hi: Any = None) -> Check:
+    kwargs: dict[str, Any] = {"column": column}
+    if lo is not None:
+        kwargs["min_value"] = lo
+    if hi is not None:
+        kwargs["max_value"] = hi
+    return Check("ExpectColumnValuesToBeBetween", kwargs, severity, why)
+
+
+def _pair_ge(a: str, b: str, severity: str, why: str) -> Check:
+    return Check(
+        "ExpectColumnPairValuesAToBeGreaterThanB",
+        {"column_A": a, "column_B": b, "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+        severity,
+        why,
+    )
+
+
+_IN_WINDOW = "the batch holds the records of its night (± tolerance); dbt ignores later ones anyway"
+_NOT_AFTER = "a child row of the night's batch is dated before the night's end (± tolerance)"
+_START = {"$PARAMETER": P_WINDOW_START}
+_END = {"$PARAMETER": P_WINDOW_END}
+
+
+def _table_rules(table: str) -> list[Check]:
+    """Checks specific to one landed table (domain.md, source-formats.md)."""
+    if table == "queue_log_events":
+        return [
+            _not_null("event_at", BLOCKING, "every queue_log line has an epoch"),
+            _not_null("event", BLOCKING, "the call models branch on the event name"),
+            _between("event_at", WARNING, _IN_WINDOW, _START, _END),
+            _in_set("event", QUEUE_LOG_EVENTS_KNOWN, WARNING, "an unknown event is ignored by the call models"),
+            _between("source_line", WARNING, "line numbers start at 1", lo=1),
+        ]
+    if table == "cdr_legs":
+        return [
+            _not_null("start_at", BLOCKING, "a CDR leg without start cannot be placed in a night"),
+            _between("start_at", WARNING, _IN_WINDOW, _START, _END),
+            _between("duration", WARNING, "durations are non-negative", lo=0),
+            _between("billsec", WARNING, "durations are non-negative", lo=0),
+            _pair_ge("duration", "billsec", WARNING, "billsec = end - answer <= duration = end - start"),
+            _in_set("disposition", CDR_DISPOSITIONS, WARNING, "CDR dispositions of cdr_csv"),
+        ]
+    if table == "email_messages":
+        return [
+            _not_null("folder_role", BLOCKING, "threading needs to know inbox from sent"),
+            _in_set("folder_role", EMAIL_FOLDER_ROLES, BLOCKING, "the email models know inbox and sent only"),
+            _not_null("received_at", BLOCKING, "receipt starts the clock"),
+            _not_null("service_code", BLOCKING, "a message belongs to its mailbox's service"),
+            _between("received_at", WARNING, _IN_WINDOW, _START, _END),
+            _in_set("auto_reason", EMAIL_AUTO_REASONS, WARNING, "auto_reason values of domain.md §5"),
+            _not_null("message_key", WARNING, "messages without Message-ID thread by the fallback only"),
+        ]
+    if table == "glpi_tickets":
+        return [
+            _not_null("id", BLOCKING, "ticket id makes the request id"),
+            Check("ExpectColumnValuesToBeUnique", {"column": "id"}, BLOCKING, "one row per ticket in a batch"),
+            _not_null("date", BLOCKING, "ticket opening date starts the clock"),
+            _between("date_mod", WARNING, "tickets modified in [night - overlap_days, night end)", _START, _END),
+            _in_set("status", [1, 2, 3, 4, 5, 6], WARNING, "GLPI statuses 1..6"),
+            _in_set("is_deleted", [0, 1], WARNING, "GLPI boolean"),
+            _in_set("type", [1, 2], WARNING, "1 incident, 2 request"),
+            _between("waiting_duration", WARNING, "durations are non-negative", lo=0),
+            _between("takeintoaccount_delay_stat", WARNING, "durations are non-negative", lo=0),
+            _between("solve_delay_stat", WARNING, "durations are non-negative", lo=0),
+        ]
+    if table in ("glpi_groups_tickets", "glpi_tickets_users"):
+        return [
+            _not_null("tickets_id", BLOCKING, "a link row names its ticket"),
+            _in_set("type", [1, 2, 3], WARNING, "1 requester, 2 assigned, 3 observer"),
+        ]
+    if table == "glpi_itilfollowups":
+        return [
+            _not_null("items_id", BLOCKING, "a follow-up names its ticket"),
+            _in_set("itemtype", ["Ticket"], WARNING, "only ticket follow-ups are landed"),
+            _in_set("is_private", [0, 1], WARNING, "GLPI boolean"),
+            _between("date", WARNING, _NOT_AFTER, hi=_END),
+        ]
+    if table == "glpi_tickettasks":
+        return [
+            _not_null("tickets_id", BLOCKING, "a task names its ticket"),
+            _in_set("is_private", [0, 1], WARNING, "GLPI boolean"),
+            _between("date", WARNING, _NOT_AFTER, hi=_END),
+        ]
+    if table == "glpi_itilsolutions":
+        return [
+            _not_null("items_id", BLOCKING, "a solution names its ticket"),
+            _in_set("itemtype", ["Ticket"], WARNING, "only ticket solutions are landed"),
+            _between("date_creation", WARNING, _NOT_AFTER, hi=_END),
+        ]
+    if table == "glpi_ticketsatisfactions":
+        return [
+            _not_null("tickets_id", BLOCKING, "a survey names its ticket"),
+            _between("satisfaction", WARNING, "scores are 0-5 (or 0-10)", lo=0, hi=10),
+            _between("date_answered", WARNING, _NOT_AFTER, hi=_END),
+        ]
+    if table == "glpi_logs":
+        return [
+            _not_null("items_id", BLOCKING, "a log row names its item"),
+            _between("date_mod", WARNING, _NOT_AFTER, hi=_END),
+        ]
+    if table == REJECTS_TABLE:
+        return [
+            _not_null("table_name", BLOCKING, "a reject names its table"),
+            _not_null("reason", BLOCKING, "a reject says why"),
+        ]
+    return []
+
+
+def landing_suite_name(table: str) -> str:
+    return f"landing.{table}"
+
+
+def landing_suite(table: str) -> SuiteSpec:
+    """Suite for one landed table: contract columns in order, types, source id, table rules."""
+    schema = REJECTS if table == REJECTS_TABLE else ALL_TABLES[table]
+    checks: list[Check] = [
+        Check(
+            "ExpectTableColumnsToMatchOrderedList",
+            {"column_list": list(schema.names)},
+            BLOCKING,
+            "the landing contract (connectors/landing_schemas.py) fixes columns and order",
+        )
+    ]
+    for f in schema:
+        checks.append(
+            Check(
+                "ExpectColumnValuesToBeOfType",
+                {"column": f.name, "type_": _python_type(f.type)},
+                BLOCKING,
+                f"landing contract type {f.type}",
+            )
+        )
+    checks.append(_not_null("source_id", BLOCKING, "every landed row names its source"))
+    checks.append(
+        _in_set("source_id", {"$PARAMETER": P_SOURCE_ID}, BLOCKING, "a batch holds its own source's rows only")
+    )
+    checks.extend(_table_rules(table))
+    return SuiteSpec(name=landing_suite_name(table), checks=tuple(checks))
+
+
+def mart_suites() -> list[SuiteSpec]:
+    """Blocking integrity of the marts the BI tools and the alerts read."""
+    def columns(mart: str) -> Check:
+        return Check(
+            "ExpectTableColumnsToMatchSet",
+            {"column_set": MART_COLUMNS[mart], "exact_match": False},
+            BLOCKING,
+            "the BI contract (interfaces.md) fixes these columns",
+        )
+
+    requests = SuiteSpec(
+        "marts.requests",
+        (
+            columns("requests"),
+            _not_null("request_id", BLOCKING, "request_id is the key"),
+            Check("ExpectColumnValuesToBeUnique", {"column": "request_id"}, BLOCKING, "request_id is the key"),
+            _not_null("request_ref", BLOCKING, "alerts reference requests by request_ref"),
+            _in_set("channel", list(CHANNELS), BLOCKING, "channels of domain.md §2"),
+        ),
+    )
+    evaluations = SuiteSpec(
+        "marts.commitment_evaluations",
+        (
+            columns("commitment_evaluations"),
+            Check(
+                "ExpectCompoundColumnsToBeUnique",
+                {"column_list": ["request_id", "commitment_id"]},
+                BLOCKING,
+                "one evaluation per request and commitment",
+            ),
+            _not_null("status", BLOCKING, "every evaluation has a status"),
+            _in_set("status", EVALUATION_STATUSES, BLOCKING, "statuses of domain.md §5"),
+            _between("elapsed_value", WARNING, "elapsed values are non-negative", lo=0),
+        ),
+    )
+    indicators = SuiteSpec(
+        "marts.service_indicators",
+        (
+            columns("service_indicators"),
+            _in_set("period_grain", PERIOD_GRAINS, BLOCKING, "grains day, week, month"),
+            _in_set("indicator", INDICATORS, BLOCKING, "indicator names of the BI contract"),
+            _pair_ge("denominator", "numerator", BLOCKING, "a rate's numerator never exceeds its denominator"),
+            Check(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "value", "min_value": 0, "max_value": 1},
+                BLOCKING,
+                "a compliance rate is a share",
+                where=(("indicator", "==", "compliance_rate"),),
+            ),
+        ),
+    )
+    return [requests, evaluations, indicators]
+
+
+COMMITMENTS_SUITE = "commitments"
+COMMITMENT_INDEX_COLUMNS = ("service_code", "period_grain", "period_start", "denominator")
+
+
+def commitments_suite(cfg: VigieConfig) -> SuiteSpec:
+    """One warning expectation per configured commitment: rate >= threshold where volume counts.
+
+    Validated against the compliance rows of ``marts.service_indicators`` whose period became
+    final with the night (see expectations.run.commitment_frame), so each breach is a finding
+    once, on the night its period closes.
+    """
+    checks = []
+    for c in sorted(cfg.all_commitments(), key=lambda c: c.id):
+        checks.append(
+            Check(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "value", "min_value": c.threshold},
+                WARNING,
+                f"{c.label} — seuil {c.threshold:.0%}, volume minimal {c.min_volume} ({c.reference})",
+                where=(("commitment_id", "==", c.id), ("denominator", ">=", c.min_volume)),
+                extra_meta={"commitment_id": c.id},
+            )
+        )
+    return SuiteSpec(COMMITMENTS_SUITE, tuple(checks), index_columns=COMMITMENT_INDEX_COLUMNS)

@@ -1,0 +1,214 @@
+"""run_checks against real landed Parquet batches and a real DuckDB marts file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from h5_builders import create_warehouse, indicator, land, make_config
+
+from expectations.run import BlockingChecksFailed, run_checks
+from expectations.suites import commitments_suite, landing_suite
+
+DAY = dt.date(2026, 11, 16)  # a Monday; night = [16 Nov 00:00, 17 Nov 00:00) Paris = [15 Nov 23:00Z, 16 Nov 23:00Z)
+NEXT = DAY + dt.timedelta(days=1)
+AS_OF = dt.datetime(2026, 11, 16, 23, 0, tzinfo=dt.UTC)
+
+
+def _ts(h: int, m: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, 16, h, m, tzinfo=dt.UTC)
+
+
+def good_batches(cfg, *, queue_rows=None, mail_rows=None) -> None:
+    land(cfg, "pbx", DAY, {"queue_log_events": queue_rows if queue_rows is not None else [
+        {"source_file": "queue_log", "source_line": 1, "event_at": _ts(8), "callid": "1.1",
+         "queue_name": "etat-civil", "agent_key": None, "event": "ENTERQUEUE", "data1": "",
+         "data2": None, "data3": "1", "data4": None, "data5": None, "caller_key": "ab" * 32},
+        {"source_file": "queue_log", "source_line": 2, "event_at": _ts(8, 1), "callid": "1.1",
+         "queue_name": "etat-civil", "agent_key": "cd" * 32, "event": "CONNECT", "data1": "12",
+         "data2": "1.2", "data3": "3", "data4": None, "data5": None, "caller_key": None},
+    ]})
+    land(cfg, "mail", DAY, {"email_messages": mail_rows if mail_rows is not None else [
+        {"mailbox": "ec", "service_code": "ETAT_CIVIL", "folder_role": "inbox",
+         "source_position": "ec/cur/1", "message_key": "m1", "in_reply_to_key": None,
+         "references_keys": [], "from_key": "f1", "to_keys": ["t1"], "from_is_internal": False,
+         "received_at": _ts(9), "date_header_at": _ts(9), "subject_key": "s1",
+         "is_auto_submitted": False, "auto_reason": None},
+    ]})
+    land(cfg, "glpi", DAY, {"glpi_tickets": [
+        {"id": 12, "entities_id": 0, "date": _ts(7), "date_creation": _ts(7), "date_mod": _ts(10),
+         "solvedate": None, "closedate": None, "takeintoaccountdate": _ts(7, 30), "status": 2,
+         "requesttypes_id": 1, "itilcategories_id": 0, "type": 2, "waiting_duration": 0,
+         "takeintoaccount_delay_stat": 1800, "solve_delay_stat": 0, "is_deleted": 0},
+    ]})
+
+
+def good_marts(cfg, **extra) -> None:
+    marts = {
+        "requests": [
+            {"request_id": "mail:m1", "request_ref": "MEL-0001", "source_system": "maildir",
+             "channel": "email", "service_code": "ETAT_CIVIL", "received_at": _ts(9),
+             "is_excluded": False},
+        ],
+        "commitment_evaluations": [
+            {"request_id": "mail:m1", "request_ref": "MEL-0001", "commitment_id": "email_response_5bd",
+             "service_code": "ETAT_CIVIL", "channel": "email", "received_at": _ts(9),
+             "deadline_at": _ts(22), "status": "pending", "elapsed_value": 0, "elapsed_unit": "business_days",
+             "evaluated_as_of": AS_OF},
+        ],
+        "service_indicators": [
+            # tonight's day period: 2 of 5 met, below 90 % with 5 >= 3 requests -> a finding
+            indicator("email_response_5bd", "ETAT_CIVIL", "day", DAY, NEXT, 2, 5, 0.9, 3, as_of=AS_OF),
+            # below the threshold but 2 < min_volume 3 -> no finding
+            indicator("email_response_5bd", "URBANISME", "day", DAY, NEXT, 1, 2, 0.9, 3, as_of=AS_OF),
+            # a week that closed the night before: not tonight's finding
+            indicator("email_response_5bd", "ETAT_CIVIL", "week", DAY - dt.timedelta(days=7), DAY, 1, 9, 0.9, 3, as_of=AS_OF),
+            # phone pickup met: 18/20 = 0.9 >= 0.85
+            indicator("phone_pickup_rate", "ETAT_CIVIL", "day", DAY, NEXT, 18, 20, 0.85, 20,
+                      channel="phone", as_of=AS_OF, target=(None, None)),
+        ],
+    }
+    marts.update(extra)
+    create_warehouse(cfg, marts)
+
+
+@pytest.fixture
+def cfg(tmp_path: Path):
+    return make_config(tmp_path)
+
+
+def test_suites_are_generated_from_the_contract_and_config(cfg) -> None:
+    spec = landing_suite("email_messages")
+    first = spec.checks[0]
+    assert first.expectation == "ExpectTableColumnsToMatchOrderedList"
+    assert first.kwargs["column_list"][:4] == ["source_id", "mailbox", "service_code", "folder_role"]
+    types = {c.kwargs["column"]: c.kwargs["type_"] for c in spec.checks if c.expectation == "ExpectColumnValuesToBeOfType"}
+    assert types["received_at"] == "datetime" and types["references_keys"] == "list"
+    assert types["from_is_internal"] == "bool"
+    assert {c.severity for c in spec.checks} == {"blocking", "warning"}
+    csuite = commitments_suite(cfg)
+    assert [c.extra_meta["commitment_id"] for c in csuite.checks] == ["email_response_5bd", "phone_pickup_rate"]
+    assert csuite.checks[0].kwargs == {"column": "value", "min_value": 0.9}
+    assert csuite.checks[0].where == (("commitment_id", "==", "email_response_5bd"), ("denominator", ">=", 3))
+    assert all(c.severity == "warning" for c in csuite.checks)
+    assert landing_suite("email_messages").fingerprint == spec.fingerprint
+
+
+def test_clean_night_reports_breach_as_warning_and_builds_docs(cfg) -> None:
+    good_batches(cfg)
+    good_marts(cfg)
+    result = run_checks(cfg, DAY)
+    assert result.success
+    assert result.blocking == []
+    breaches = result.breached_commitments
+    assert len(breaches) == 1
+    b = breaches[0]
+    assert b.severity == "warning"
+    assert b.expectation == "expect_column_values_to_be_between[email_response_5bd]"
+    assert "service_code=ETAT_CIVIL" in b.observed and "period_grain=day" in b.observed
+    assert "denominator=5" in b.observed
+    assert result.warnings == breaches  # the landed rows are clean
+    # 3 sources: pbx 1 table, mail 1 table, glpi 8 tables, + 3 rejects = 13; marts 3 + commitments
+    assert len(result.outcomes) == 17
+    summary = json.loads(result.summary_path.read_text())
+    assert summary["night"] == "2026-11-16" and summary["success"] is True
+    assert summary["blocking_failures"] == 0 and summary["warnings"] == 1
+    failed = [s for s in summary["suites"] if s["failed"]]
+    assert [s["suite"] for s in failed] == ["commitments"]
+    assert failed[0]["failed"][0]["severity"] == "warning"
+    assert result.summary_path == cfg.path("var/gx") / "summaries" / "2026-11-16.json"
+    index = cfg.path("var/data_docs") / "index.html"
+    assert result.data_docs_index == index and index.is_file()
+    pages = list((cfg.path("var/data_docs") / "validations").rglob("*.html"))
+    assert len(pages) == 17
+    stored = list((cfg.path("var/gx") / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert len(stored) == 17
+
+
+def test_rerun_same_night_gives_same_summary_and_keeps_suites(cfg) -> None:
+    good_batches(cfg)
+    good_marts(cfg)
+    first = run_checks(cfg, DAY)
+    text = first.summary_path.read_text()
+    suite_file = cfg.path("var/gx") / "gx" / "expectations" / "landing" / "email_messages.json"
+    mtime = suite_file.stat().st_mtime_ns
+    second = run_checks(cfg, DAY)
+    assert second.summary_path.read_text() == text
+    assert suite_file.stat().st_mtime_ns == mtime  # unchanged suite not rewritten
+    # results of both runs are kept
+    stored = list((cfg.path("var/gx") / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert len(stored) == 34
+
+
+def test_out_of_window_and_unknown_event_are_warnings(cfg) -> None:
+    early = dt.datetime(2026, 11, 15, 20, 0, tzinfo=dt.UTC)  # 21:00 Paris the day before: 3 h early
+    good_batches(cfg, queue_rows=[
+        {"source_file": "queue_log", "source_line": 1, "event_at": early, "callid": "1.1",
+         "queue_name": "etat-civil", "event": "ENTERQUEUE"},
+        {"source_file": "queue_log", "source_line": 2, "event_at": _ts(8), "callid": "1.1",
+         "queue_name": "etat-civil", "event": "MYCUSTOMEVENT"},
+    ])
+    good_marts(cfg)
+    result = run_checks(cfg, DAY)
+    warned = {(f.batch, f.column) for f in result.warnings if f.suite != "commitments"}
+    assert warned == {("pbx.queue_log_events", "event_at"), ("pbx.queue_log_events", "event")}
+    event = next(f for f in result.warnings if f.column == "event")
+    assert "MYCUSTOMEVENT" in event.observed and event.observed.startswith("1 unexpected")
+
+
+def test_unknown_folder_role_blocks_after_recording(cfg) -> None:
+    row = {"mailbox": "ec", "service_code": "ETAT_CIVIL", "folder_role": "drafts",
+           "source_position": "ec/cur/1", "message_key": "m1", "received_at": _ts(9),
+           "from_is_internal": False, "is_auto_submitted": False}
+    good_batches(cfg, mail_rows=[row])
+    good_marts(cfg)
+    with pytest.raises(BlockingChecksFailed) as err:
+        run_checks(cfg, DAY)
+    msg = str(err.value)
+    assert "landing.email_messages [mail.email_messages] expect_column_values_to_be_in_set column folder_role" in msg
+    assert "drafts" in msg
+    assert len(err.value.result.blocking) == 1
+    summary = json.loads((cfg.path("var/gx") / "summaries" / "2026-11-16.json").read_text())
+    assert summary["success"] is False and summary["blocking_failures"] == 1
+    assert (cfg.path("var/data_docs") / "index.html").is_file()
+
+
+def test_missing_batch_and_wrong_column_type_block(cfg) -> None:
+    good_batches(cfg)
+    good_marts(cfg)
+    # the pbx batch never landed; the mail batch has references_keys as a string
+    import shutil
+
+    shutil.rmtree(cfg.path("var/landing") / "pbx")
+    from connectors.landing_schemas import EMAIL_MESSAGES
+
+    bad = EMAIL_MESSAGES.set(EMAIL_MESSAGES.get_field_index("references_keys"), pa.field("references_keys", pa.string()))
+    land(cfg, "mail", DAY, {}, schemas={"email_messages": bad})
+    with pytest.raises(BlockingChecksFailed) as err:
+        run_checks(cfg, DAY)
+    blocking = err.value.result.blocking
+    assert [(f.batch, f.expectation, f.column) for f in blocking] == [
+        ("mail.email_messages", "expect_column_values_to_be_of_type", "references_keys"),
+        ("pbx.queue_log_events", "batch_present", None),
+    ]
+    assert blocking[0].observed == "str"
+    assert "run the extract of pbx for 2026-11-16" in blocking[1].observed
+
+
+def test_duplicate_request_id_in_marts_blocks(cfg) -> None:
+    good_batches(cfg)
+    dup = {"request_id": "mail:m1", "request_ref": "MEL-0001", "source_system": "maildir",
+           "channel": "email", "service_code": "ETAT_CIVIL", "received_at": _ts(9), "is_excluded": False}
+    good_marts(cfg, requests=[dup, dup])
+    with pytest.raises(BlockingChecksFailed) as err:
+        run_checks(cfg, DAY)
+    assert [(f.suite, f.column) for f in err.value.result.blocking] == [("marts.requests", "request_id")]
+
+
+def test_missing_warehouse_blocks_with_what_to_do(cfg) -> None:
+    good_batches(cfg)
+    with pytest.raises(BlockingChecksFailed, match="run the transform for 2026-11-16 first"):
+        run_checks(cfg, DAY)
