@@ -59,7 +59,7 @@ QUEUES = {
 def telephony_cfg(tmp_path: Path, asterisk_dir: Path) -> Callable[..., VigieConfig]:
     """Factory: a configuration with the queue_log and CDR sources (CDR options overridable)."""
 
-    def make(timezone: str = "Europe/Paris", **cdr: Any) -> VigieConfig:
+    def make(zone: str = "Europe/Paris", **cdr: Any) -> VigieConfig:
         sources = [
             {
                 "id": "pbx_queue_log",
@@ -76,6 +76,6 @@ def telephony_cfg(tmp_path: Path, asterisk_dir: Path) -> Callable[..., VigieConf
                 **cdr,
             },
         ]
-        return minimal_config(tmp_path, sources, timezone)
+        return minimal_config(tmp_path, sources, zone)
 
     return make
