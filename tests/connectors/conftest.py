@@ -79,3 +79,9 @@ def telephony_cfg(tmp_path: Path, asterisk_dir: Path) -> Callable[..., VigieConf
         return minimal_config(tmp_path, sources, zone)
 
     return make
+
+
+@pytest.fixture
+def bare_cfg(tmp_path: Path) -> VigieConfig:
+    """A configuration without sources (pseudonymisation key tests)."""
+    return minimal_config(tmp_path, [])
