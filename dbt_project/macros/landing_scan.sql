@@ -6,7 +6,7 @@
     union_by_name, so a batch written before a column was added still reads (missing columns
     come back null).
 
-    Only batches with day <= var('run_day') are read. WHY: the nightly transform must answer
+    Only batches with day <= run_day() (var 'run_day', else config.settings.run_day) are read. WHY: the nightly transform must answer
     "what did we know as of this night". Re-running night D after nights D+1, D+2... have landed
     would otherwise see their events (a CONNECT that landed later, a GLPI ticket's newer
     version) and change the marts of D after they were published and alerted on. Filtering on
@@ -29,6 +29,6 @@
         union_by_name = true,
         hive_types = {'day': date}
     )
-    where day <= date '{{ var("run_day") }}'
+    where day <= {{ run_day() }}
 )
 {%- endmacro %}

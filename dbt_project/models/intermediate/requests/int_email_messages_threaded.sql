@@ -11,7 +11,7 @@
 -- A parent is always earlier in the (received_at, message_key) order, so links never loop;
 -- the thread is the root reached by following parents.
 with recursive night as (
-    select cast('{{ var("as_of") }}' as timestamptz) as as_of
+    select {{ as_of() }} as as_of
 ),
 
 message_copies as (

@@ -17,7 +17,7 @@
 
 with night as (
     select
-        cast('{{ var("as_of") }}' as timestamptz) as as_of
+        {{ as_of() }} as as_of
 ),
 
 queue_services as (

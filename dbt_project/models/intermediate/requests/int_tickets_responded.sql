@@ -10,7 +10,7 @@
 -- * acknowledgement: takeintoaccountdate; resolution: solvedate.
 -- Responses, acknowledgements and resolutions at or after as_of are not known yet (null).
 with night as (
-    select cast('{{ var("as_of") }}' as timestamptz) as as_of
+    select {{ as_of() }} as as_of
 ),
 
 tickets as (
