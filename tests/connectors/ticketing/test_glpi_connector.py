@@ -1,0 +1,289 @@
+"""The GLPI SQL connector on a SQLite GLPI database (tests/fixtures/glpi/build_glpi.py).
+
+Night's day: Monday 2026-11-16; collectivité and GLPI both in Europe/Paris (UTC+1 in November);
+overlap_days 1, so tickets whose date_mod is in [2026-11-15 00:00, 2026-11-17 00:00) local.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.util
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import create_engine, text
+
+from connectors.extract import SourceUnavailable
+from connectors.landing import land_batch
+from connectors.landing_schemas import TABLES_BY_SOURCE_TYPE
+from connectors.pseudonymise import Pseudonymiser
+from connectors.ticketing.glpi import (
+    GlpiSchemaError,
+    _Clock,
+    glpi_window,
+    make_engine,
+    read_interval,
+)
+from vigie.config import VigieConfig, parse_config
+from vigie.intervals import night_for_day
+
+_spec = importlib.util.spec_from_file_location(
+    "build_glpi", Path(__file__).resolve().parents[2] / "fixtures" / "glpi" / "build_glpi.py"
+)
+assert _spec and _spec.loader
+build_glpi = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_glpi)
+
+DAY = dt.date(2026, 11, 16)
+NIGHT = night_for_day(DAY, "Europe/Paris")
+UTC = dt.UTC
+KEY = b"h2-glpi-test-key-0123456789abcdef"
+HOURS = {"monday": ["08:30-12:00"]}
+
+
+def make_config(**source: Any) -> VigieConfig:
+    return parse_config(
+        {
+            "collectivite": {
+                "name": "Commune de test",
+                "timezone": "Europe/Paris",
+                "data_team": {"name": "Données", "email": "donnees@val-de-vigie.fr"},
+            },
+            "services": [{"code": "TECHNIQUE", "name": "Technique", "opening_hours": [HOURS]}],
+            "sources": [
+                {"id": "glpi_test", "type": "glpi_sql", "timezone": "Europe/Paris", **source}
+            ],
+        }
+    )
+
+
+def u(n: int, h: int, m: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, n, h, m, tzinfo=UTC)
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Path:
+    return build_glpi.build_glpi_sqlite(tmp_path / "glpi.sqlite")
+
+
+@pytest.fixture()
+def pseudo() -> Pseudonymiser:
+    return Pseudonymiser(KEY)
+
+
+@pytest.fixture()
+def result(db: Path, pseudo: Pseudonymiser):
+    cfg = make_config(path=str(db))
+    return read_interval(cfg, cfg.sources[0], NIGHT, pseudo)
+
+
+def rows(result, table: str) -> list[dict]:
+    return result.tables[table].to_pylist()
+
+
+def test_counts_and_schemas(result) -> None:
+    contract = TABLES_BY_SOURCE_TYPE["glpi_sql"]
+    assert set(result.tables) == set(contract)
+    for name, table in result.tables.items():
+        assert table.schema.equals(contract[name]), name
+    assert {n: t.num_rows for n, t in result.tables.items()} == {
+        "glpi_tickets": 7,
+        "glpi_groups_tickets": 6,
+        "glpi_tickets_users": 10,
+        "glpi_itilfollowups": 4,
+        "glpi_tickettasks": 2,
+        "glpi_itilsolutions": 3,
+        "glpi_ticketsatisfactions": 2,
+        "glpi_logs": 7,
+    }
+    assert result.rejects == []
+    assert result.meta["window_glpi_local"] == ["2026-11-15 00:00:00", "2026-11-17 00:00:00"]
+    assert result.meta["window_utc"] == ["2026-11-14T23:00:00+00:00", "2026-11-16T23:00:00+00:00"]
+    assert result.meta["tickets_deleted"] == 1
+    assert result.meta["invalid_timestamps"] == {"glpi_tickets.takeintoaccountdate": 1}
+
+
+def test_ticket_window_and_deleted_tombstone(result) -> None:
+    tickets = {r["id"]: r for r in rows(result, "glpi_tickets")}
+    # 107 (14 Nov 23:59:59) and 108 (17 Nov 00:00:00 exactly) are out; 109 (15 Nov 00:00) in;
+    # 106 (closed 15 Nov) is in thanks to the one-day overlap.
+    assert sorted(tickets) == [101, 102, 103, 104, 105, 106, 109]
+    assert [i for i, r in tickets.items() if r["is_deleted"]] == [105]
+    for table in ("glpi_groups_tickets", "glpi_tickets_users", "glpi_tickettasks", "glpi_ticketsatisfactions"):
+        assert 105 not in {r["tickets_id"] for r in rows(result, table)}, table
+    for table in ("glpi_itilfollowups", "glpi_itilsolutions", "glpi_logs"):
+        assert {105, 107, 108}.isdisjoint({r["items_id"] for r in rows(result, table)}), table
+
+
+def test_timestamps_converted_to_utc(result) -> None:
+    tickets = {r["id"]: r for r in rows(result, "glpi_tickets")}
+    t101 = tickets[101]
+    assert t101["date"] == u(16, 8)  # 09:00 Paris
+    assert t101["date_mod"] == u(16, 10)  # stored as '2026-11-16T11:00:00'
+    assert t101["takeintoaccountdate"] == u(16, 9, 30)
+    assert t101["takeintoaccount_delay_stat"] == 5400
+    assert tickets[109]["date_mod"] == dt.datetime(2026, 11, 14, 23, 0, tzinfo=UTC)
+    assert tickets[104]["closedate"] is None  # MySQL zero date
+    assert tickets[104]["takeintoaccountdate"] is None  # 'pas encore': counted in meta
+    t102 = tickets[102]
+    assert (t102["status"], t102["solvedate"], t102["waiting_duration"]) == (5, u(16, 14), 3600)
+    assert (tickets[106]["status"], tickets[106]["closedate"]) == (6, u(15, 9))
+    assert tickets[103]["requesttypes_id"] == 5
+    assert tickets[104]["itilcategories_id"] == 11
+
+
+def test_groups_current_assignment_and_ticket_without_group(result) -> None:
+    groups = [(r["tickets_id"], r["groups_id"], r["type"]) for r in rows(result, "glpi_groups_tickets")]
+    assert groups == [(101, 5, 2), (101, 1, 3), (102, 1, 2), (103, 2, 2), (106, 1, 2), (109, 5, 2)]
+    assert 104 not in {g[0] for g in groups}
+
+
+def test_users_pseudonymised(result, pseudo: Pseudonymiser) -> None:
+    def user(n: int) -> str:
+        return pseudo.key("glpi_user", f"glpi_test:{n}")
+
+    actors = [(r["tickets_id"], r["users_key"], r["type"]) for r in rows(result, "glpi_tickets_users")]
+    assert actors == [
+        (101, user(11), 1), (101, user(20), 2), (102, user(11), 1), (102, user(21), 2),
+        (103, user(12), 1), (104, None, 1), (106, user(12), 1), (106, user(20), 2),
+        (106, user(21), 3), (109, user(11), 1),
+    ]
+    followups = [
+        (r["id"], r["items_id"], r["date"], r["users_key"], r["is_private"])
+        for r in rows(result, "glpi_itilfollowups")
+    ]
+    assert followups == [
+        (1, 101, u(16, 9), user(11), 0),  # by the requester: not a response
+        (2, 101, u(16, 9, 30), user(20), 1),  # private
+        (3, 101, u(16, 10), user(20), 0),
+        (5, 102, u(16, 8, 30), user(11), 0),  # the requester reopens 102
+    ]
+    tasks = [(r["id"], r["date"], r["users_key"], r["is_private"]) for r in rows(result, "glpi_tickettasks")]
+    assert tasks == [(1, u(16, 9, 15), user(20), 0), (3, u(16, 7, 50), user(21), 1)]
+    solutions = [(r["items_id"], r["date_creation"], r["users_key"]) for r in rows(result, "glpi_itilsolutions")]
+    assert solutions == [(102, u(12, 13), user(21)), (102, u(16, 14), user(21)), (106, u(13, 9), user(20))]
+
+
+def test_reopened_ticket_status_history(result) -> None:
+    logs = [(r["items_id"], r["old_value"], r["new_value"], r["date_mod"]) for r in rows(result, "glpi_logs")]
+    assert logs == [
+        (102, "1", "2", u(10, 7, 5)),
+        (102, "2", "5", u(12, 13)),
+        (102, "5", "2", u(16, 8, 30)),
+        (102, "2", "5", u(16, 14)),
+        (103, "1", "2", u(16, 7, 45)),
+        (106, "2", "5", u(13, 9)),
+        (106, "5", "6", u(15, 9)),
+    ]
+    assert {r["id_search_option"] for r in rows(result, "glpi_logs")} == {12}
+    assert {r["itemtype"] for r in rows(result, "glpi_logs")} == {"Ticket"}
+
+
+def test_satisfaction_answered_and_not(result) -> None:
+    surveys = [
+        (r["tickets_id"], r["type"], r["date_begin"], r["date_answered"], r["satisfaction"])
+        for r in rows(result, "glpi_ticketsatisfactions")
+    ]
+    assert surveys == [(102, 1, u(16, 14), None, None), (106, 1, u(15, 9), u(16, 17), 4)]
+
+
+def test_overlap_zero_narrows_the_window(db: Path, pseudo: Pseudonymiser) -> None:
+    cfg = make_config(path=str(db), overlap_days=0)
+    result = read_interval(cfg, cfg.sources[0], NIGHT, pseudo)
+    assert sorted(r["id"] for r in rows(result, "glpi_tickets")) == [101, 102, 103, 104, 105]
+    assert [r["tickets_id"] for r in rows(result, "glpi_ticketsatisfactions")] == [102]
+
+
+def test_rerun_is_identical_and_database_untouched(db: Path, pseudo: Pseudonymiser, result) -> None:
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    cfg = make_config(path=str(db))
+    again = read_interval(cfg, cfg.sources[0], NIGHT, pseudo)
+    for name, table in result.tables.items():
+        assert again.tables[name].equals(table), name
+    assert again.meta == result.meta
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_landed_batch_holds_no_identifying_text(result, tmp_path: Path) -> None:
+    batch = land_batch(tmp_path / "landing", "glpi_test", "glpi_sql", DAY, result)
+    assert batch.row_counts["glpi_tickets"] == 7
+    assert sorted(p.name for p in batch.path.iterdir()) == sorted(
+        [f"{t}.parquet" for t in TABLES_BY_SOURCE_TYPE["glpi_sql"]]
+        + ["rejects.parquet", "_batch.json"]
+    )
+    for path in batch.path.iterdir():
+        raw = path.read_bytes()
+        decoded = repr(pq.read_table(path).to_pylist()) if path.suffix == ".parquet" else ""
+        for secret in build_glpi.SECRET_TEXTS + ("Note interne", "Acte envoyé", "Urbanisme (2)"):
+            assert secret.encode() not in raw, (path.name, secret)
+            assert secret not in decoded, (path.name, secret)
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("glpi_itilfollowups", "is_private"), ("glpi_tickets", "takeintoaccountdate")],
+)
+def test_missing_column_is_named(tmp_path: Path, pseudo: Pseudonymiser, table: str, column: str) -> None:
+    db = build_glpi.build_glpi_sqlite(tmp_path / "old.sqlite", drop_column=(table, column))
+    cfg = make_config(path=str(db))
+    with pytest.raises(GlpiSchemaError) as exc:
+        read_interval(cfg, cfg.sources[0], NIGHT, pseudo)
+    assert f"{table}: column(s) ['{column}'] missing" in str(exc.value)
+
+
+def test_missing_table_is_named(db: Path, pseudo: Pseudonymiser) -> None:
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE glpi_ticketsatisfactions"))
+    engine.dispose()
+    cfg = make_config(path=str(db))
+    with pytest.raises(GlpiSchemaError, match=r"\['glpi_ticketsatisfactions'\] not found"):
+        read_interval(cfg, cfg.sources[0], NIGHT, pseudo)
+
+
+def test_missing_sqlite_file(tmp_path: Path, pseudo: Pseudonymiser) -> None:
+    cfg = make_config(path=str(tmp_path / "absent.sqlite"))
+    with pytest.raises(SourceUnavailable, match="absent.sqlite does not exist"):
+        read_interval(cfg, cfg.sources[0], NIGHT, pseudo)
+    assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_engine_from_airflow_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_GLPI_REPLICA", "mysql://vigie:s3cr%40t@db.mairie.lan:3306/glpi")
+    cfg = make_config(connection_id="glpi_replica")
+    engine = make_engine(cfg, cfg.sources[0])
+    url = engine.url
+    assert (url.drivername, url.host, url.port, url.database) == ("mysql+pymysql", "db.mairie.lan", 3306, "glpi")
+    assert (url.username, url.password, url.query["charset"]) == ("vigie", "s3cr@t", "utf8mb4")
+    assert "s3cr" not in str(url)
+    monkeypatch.setenv("AIRFLOW_CONN_GLPI_REPLICA", '{"conn_type": "postgres", "host": "pg", "schema": "glpi"}')
+    assert make_engine(cfg, cfg.sources[0]).url.drivername == "postgresql+psycopg2"
+    monkeypatch.setenv("AIRFLOW_CONN_GLPI_REPLICA", "http://api.mairie.lan")
+    with pytest.raises(SourceUnavailable, match="has type 'http'"):
+        make_engine(cfg, cfg.sources[0])
+
+
+def test_window_on_another_glpi_clock_and_across_dst() -> None:
+    utc = zoneinfo.ZoneInfo("UTC")
+    assert glpi_window(NIGHT, 1, utc) == (dt.datetime(2026, 11, 14, 23), dt.datetime(2026, 11, 16, 23))
+    # 25 Oct 2026: the clocks go back in Paris; the night is 25 hours long.
+    autumn = night_for_day(dt.date(2026, 10, 25), "Europe/Paris")
+    assert glpi_window(autumn, 1, utc) == (dt.datetime(2026, 10, 23, 22), dt.datetime(2026, 10, 25, 23))
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    assert glpi_window(autumn, 0, paris) == (dt.datetime(2026, 10, 25), dt.datetime(2026, 10, 26))
+
+
+def test_clock_reads_naive_glpi_time() -> None:
+    clock = _Clock(zoneinfo.ZoneInfo("Europe/Paris"))
+    assert clock("2026-07-01 12:00:00", "t.c") == dt.datetime(2026, 7, 1, 10, tzinfo=UTC)
+    assert clock("2026-10-25 02:30:00", "t.c") == dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # first 02:30
+    assert clock(dt.datetime(2026, 1, 1), "t.c") == dt.datetime(2025, 12, 31, 23, tzinfo=UTC)
+    assert clock(dt.datetime(2026, 1, 1, tzinfo=UTC), "t.c") == dt.datetime(2026, 1, 1, tzinfo=UTC)
+    assert clock("0000-00-00 00:00:00", "t.c") is None
+    assert clock(None, "t.c") is None
+    assert clock("bientôt", "t.c") is None
+    assert clock.invalid == {"t.c": 1}
