@@ -302,8 +302,9 @@ class _MailboxWriter:
         for f in folders.values():
             for sub in ("cur", "new", "tmp"):
                 (f / sub).mkdir(parents=True, exist_ok=True)
-            if f != root:
+            if f != root:  # Maildir++ marks subfolders with an empty 'maildirfolder' file
                 (f / "maildirfolder").touch()
+                set_mtime(f / "maildirfolder", min((m.epoch for m in self.msgs), default=0))
         counts: Counter[str] = Counter()
         for q, m in enumerate(sorted(self.msgs, key=lambda m: (m.epoch, m.folder, m.headers[0][1])), start=1):
             head = "".join(f"{k}: {v}\n" for k, v in m.headers)
