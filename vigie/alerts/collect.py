@@ -1,0 +1,199 @@
+"""What is new to tell service heads about, read from the marts as of the night.
+
+Two kinds of alert rows, each with a stable key (domain.md §7):
+- an *item*: one request whose evaluation against one commitment is ``missed`` (answered
+  late) or ``overdue`` (no answer, deadline passed), for email, online, letter, counter and
+  other channels. Key = (commitment, service, local date of the deadline, request_id). The
+  status is not in the key: an overdue request answered late the next day is the same alert.
+  Phone calls are decided at hang-up and counted by the hundred; an unanswered call is not
+  something a head can follow up, so phone misses reach them through the breached rate only.
+- a *breach*: a final period (day, week or month) of a commitment whose compliance rate is
+  below its threshold with at least min_volume decided requests. Key = (commitment, service,
+  "grain:period_start", "breach").
+
+Only rows whose deadline date (items) or last period day (breaches) lies within
+``alerts.max_age_days`` before the night are considered: a backfill of last year must not
+page anyone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from vigie.config import VigieConfig
+from vigie.intervals import night_for_day
+
+ITEM_KINDS = ("missed", "overdue")
+BREACH = "breach"
+
+
+class MartsNotForThisNight(RuntimeError):
+    """The warehouse holds marts evaluated as of another instant than the night's end."""
+
+
+def alert_key(commitment_id: str, service_code: str, period: str, item: str) -> str:
+    """sha256 hex of the four parts joined by a unit separator (no part contains it)."""
+    raw = "\x1f".join([commitment_id, service_code, period, item])
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Alert:
+    key: str
+    kind: str  # 'breach' | 'missed' | 'overdue'
+    commitment_id: str
+    service_code: str
+    channel: str
+    period: str  # 'week:2026-11-09' for a breach, the deadline date for an item
+    request_ref: str | None = None
+    # breach
+    period_grain: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None  # exclusive
+    numerator: int | None = None
+    denominator: int | None = None
+    value: float | None = None
+    threshold: float | None = None
+    # item
+    received_at: dt.datetime | None = None
+    deadline_at: dt.datetime | None = None
+    responded_at: dt.datetime | None = None
+    elapsed_value: float | None = None
+    elapsed_unit: str | None = None
+    target_value: float | None = None
+    target_unit: str | None = None
+
+
+def _rows(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def check_marts_as_of(con: Any, cfg: VigieConfig, day: dt.date) -> None:
+    """Refuse marts built for another night: alerts must describe the night asked for."""
+    as_of = night_for_day(day, cfg.collectivite.timezone).as_of_utc
+    found = {
+        r[0]
+        for r in con.execute(
+            """
+            select distinct evaluated_as_of from marts.service_indicators
+            union select distinct evaluated_as_of from marts.commitment_evaluations
+            """
+        ).fetchall()
+        if r[0] is not None
+    }
+    wrong = sorted(x for x in found if x != as_of)
+    if wrong:
+        raise MartsNotForThisNight(
+            f"the marts were evaluated as of {', '.join(str(w) for w in wrong)}, not as of the end "
+            f"of night {day} ({as_of.isoformat()}): run the transform for {day} before its alerts"
+        )
+
+
+def collect(con: Any, cfg: VigieConfig, day: dt.date) -> list[Alert]:
+    """Every alert row the night could send (already-sent ones are filtered by the caller)."""
+    tz = cfg.collectivite.timezone
+    oldest = day - dt.timedelta(days=cfg.alerts.max_age_days)
+    targets = {c.id: c.target for c in cfg.all_commitments()}
+    alerts: list[Alert] = []
+    for r in _rows(
+        con,
+        """
+        select period_grain, period_start, period_end, service_code, channel, commitment_id,
+               numerator, denominator, value, threshold
+        from marts.service_indicators
+        where indicator = 'compliance_rate' and is_breached and is_final
+          and period_end > ? and period_end <= ?
+        order by service_code, commitment_id, period_start, period_grain
+        """,
+        [oldest + dt.timedelta(days=1), day + dt.timedelta(days=1)],
+    ):
+        period = f"{r['period_grain']}:{r['period_start'].isoformat()}"
+        alerts.append(
+            Alert(
+                key=alert_key(r["commitment_id"], r["service_code"], period, BREACH),
+                kind=BREACH,
+                commitment_id=r["commitment_id"],
+                service_code=r["service_code"],
+                channel=r["channel"],
+                period=period,
+                period_grain=r["period_grain"],
+                period_start=r["period_start"],
+                period_end=r["period_end"],
+                numerator=r["numerator"],
+                denominator=r["denominator"],
+                value=r["value"],
+                threshold=r["threshold"],
+            )
+        )
+    for r in _rows(
+        con,
+        """
+        select request_id, request_ref, commitment_id, service_code, channel, received_at,
+               deadline_at, responded_at, elapsed_value, elapsed_unit, status,
+               cast(timezone(?, deadline_at) as date) as deadline_on
+        from marts.commitment_evaluations
+        where status in ('missed', 'overdue') and deadline_at is not null and channel <> 'phone'
+          and cast(timezone(?, deadline_at) as date) between ? and ?
+        order by service_code, commitment_id, deadline_at, request_ref, request_id
+        """,
+        [tz, tz, oldest, day],
+    ):
+        target = targets.get(r["commitment_id"])
+        period = r["deadline_on"].isoformat()
+        alerts.append(
+            Alert(
+                key=alert_key(r["commitment_id"], r["service_code"], period, r["request_id"]),
+                kind=r["status"],
+                commitment_id=r["commitment_id"],
+                service_code=r["service_code"],
+                channel=r["channel"],
+                period=period,
+                request_ref=r["request_ref"],
+                received_at=r["received_at"],
+                deadline_at=r["deadline_at"],
+                responded_at=r["responded_at"],
+                elapsed_value=r["elapsed_value"],
+                elapsed_unit=r["elapsed_unit"],
+                target_value=target.value if target else None,
+                target_unit=target.unit if target else None,
+            )
+        )
+    return alerts
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    week_start: dt.date
+    value: float | None
+    threshold: float
+
+
+def load_trends(
+    con: Any, day: dt.date, service_code: str, commitment_ids: list[str], weeks: int = 12
+) -> dict[str, list[TrendPoint]]:
+    """Weekly compliance of each commitment for the service over the last ``weeks`` final weeks."""
+    if not commitment_ids:
+        return {}
+    rows = _rows(
+        con,
+        f"""
+        select commitment_id, period_start, value, threshold
+        from marts.service_indicators
+        where indicator = 'compliance_rate' and period_grain = 'week' and is_final
+          and service_code = ? and commitment_id in ({", ".join("?" * len(commitment_ids))})
+          and period_end <= ? and period_start >= ?
+        order by commitment_id, period_start
+        """,
+        [service_code, *commitment_ids, day + dt.timedelta(days=1), day - dt.timedelta(weeks=weeks + 1)],
+    )
+    out: dict[str, list[TrendPoint]] = {}
+    for r in rows:
+        out.setdefault(r["commitment_id"], []).append(
+            TrendPoint(r["period_start"], r["value"], r["threshold"])
+        )
+    return {k: v[-weeks:] for k, v in out.items()}

@@ -1,0 +1,182 @@
+"""Group the night's new alerts into one digest per recipient and build the MIME message.
+
+Routing (domain.md §7): a service's alerts go to its head (To) with its deputies in Cc; a
+service without a head goes to the collectivité's data team. A person heading several
+services gets one digest with a section per service ("one digest per service head per run").
+
+Message layout, readable in any client:
+multipart/alternative
+  text/plain                      the same lines as the HTML
+  multipart/related
+    text/html                     <img src="cid:..."> per service section
+    image/png (inline, Content-ID) weekly compliance of the section's commitments
+The Message-ID derives from the digest id (a hash of its alert keys): a digest delivered twice
+after a crash carries the same Message-ID, which mail clients use to drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Any
+
+from vigie.alerts.chart import trend_png
+from vigie.alerts.collect import BREACH, Alert, TrendPoint
+from vigie.alerts.render import MAX_ITEMS_PER_SECTION, Texts, plural, render_html, render_text
+from vigie.config import Person, VigieConfig
+from vigie.intervals import night_for_day
+
+SECTION_ORDER = (BREACH, "overdue", "missed")
+
+
+@dataclass(frozen=True)
+class Digest:
+    digest_id: str
+    to: tuple[Person, ...]
+    cc: tuple[Person, ...]
+    service_codes: tuple[str, ...]
+    alerts: tuple[Alert, ...]
+
+    @property
+    def recipients(self) -> str:
+        to = ", ".join(p.email for p in self.to)
+        cc = ", ".join(p.email for p in self.cc)
+        return f"To: {to}" + (f"; Cc: {cc}" if cc else "")
+
+    def count(self, kind: str) -> int:
+        return sum(1 for a in self.alerts if a.kind == kind)
+
+
+@dataclass
+class Rendered:
+    message: EmailMessage
+    subject: str
+    text: str
+    html: str
+    images: dict[str, bytes] = field(default_factory=dict)  # cid -> png
+
+
+def digest_id_for(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:24]
+
+
+def route(cfg: VigieConfig, service_code: str) -> tuple[Person, list[Person]]:
+    service = cfg.service(service_code)
+    if service.head is None:
+        return cfg.collectivite.data_team, []
+    return service.head, list(service.deputies)
+
+
+def group_digests(cfg: VigieConfig, alerts: list[Alert]) -> list[Digest]:
+    """One digest per head address; services and alerts in a stable order."""
+    known = {s.code for s in cfg.services}
+    by_head: dict[str, tuple[Person, list[Person], list[str], list[Alert]]] = {}
+    for a in alerts:
+        code = a.service_code if a.service_code in known else None
+        if code is None:  # a service removed from the configuration: the data team looks
+            head, deputies = cfg.collectivite.data_team, []
+        else:
+            head, deputies = route(cfg, code)
+        entry = by_head.setdefault(head.email.lower(), (head, [], [], []))
+        for d in deputies:
+            if d.email.lower() not in {x.email.lower() for x in entry[1]} and d.email.lower() != head.email.lower():
+                entry[1].append(d)
+        if a.service_code not in entry[2]:
+            entry[2].append(a.service_code)
+        entry[3].append(a)
+    digests = []
+    for _, (head, deputies, codes, items) in sorted(by_head.items()):
+        digests.append(
+            Digest(
+                digest_id=digest_id_for([a.key for a in items]),
+                to=(head,),
+                cc=tuple(deputies),
+                service_codes=tuple(sorted(codes)),
+                alerts=tuple(items),
+            )
+        )
+    return digests
+
+
+def subject_for(cfg: VigieConfig, digest: Digest, texts: Texts) -> str:
+    names = ", ".join(_service_name(cfg, c) for c in digest.service_codes)
+    parts = [plural(k, digest.count(k), texts.lang) for k in SECTION_ORDER if digest.count(k)]
+    return f"[Vigie] {names} : {', '.join(parts)}" if texts.lang == "fr" else f"[Vigie] {names}: {', '.join(parts)}"
+
+
+def _service_name(cfg: VigieConfig, code: str) -> str:
+    try:
+        return cfg.service(code).name
+    except StopIteration:
+        return code
+
+
+def render_digest(
+    cfg: VigieConfig,
+    day: dt.date,
+    digest: Digest,
+    trends: dict[str, dict[str, list[TrendPoint]]],
+    *,
+    now: dt.datetime | None = None,
+) -> Rendered:
+    """Subject, text, HTML (with inline charts) and the assembled EmailMessage."""
+    texts = Texts(cfg.alerts.language, cfg.tz)
+    labels = {c.id: c.label for c in cfg.all_commitments()}
+    night = night_for_day(day, cfg.collectivite.timezone)
+    domain = cfg.alerts.from_address.rpartition("@")[2] or "vigie.localhost"
+    sections: list[dict[str, Any]] = []
+    images: dict[str, bytes] = {}
+    for code in digest.service_codes:
+        blocks = []
+        for kind in SECTION_ORDER:
+            rows = [a for a in digest.alerts if a.service_code == code and a.kind == kind]
+            if not rows:
+                continue
+            lines = [texts.line(a, labels.get(a.commitment_id, a.commitment_id)) for a in rows]
+            more = ""
+            if len(lines) > MAX_ITEMS_PER_SECTION:
+                more = texts.w("more").format(n=len(lines) - MAX_ITEMS_PER_SECTION)
+                lines = lines[:MAX_ITEMS_PER_SECTION]
+            blocks.append({"title": texts.w(f"sec_{kind}"), "lines": lines, "more": more})
+        png = trend_png(trends.get(code, {}), labels, texts.w("chart_title"), texts.w("threshold"))
+        cid = ""
+        if png is not None:
+            cid = f"chart-{code.lower()}.{digest.digest_id}@{domain}"
+            images[cid] = png
+        sections.append({"name": _service_name(cfg, code), "blocks": blocks, "cid": cid})
+    subject = subject_for(cfg, digest, texts)
+    context = {
+        "lang": texts.lang,
+        "subject": subject,
+        "hello": texts.w("hello"),
+        "intro": texts.w("intro").format(
+            night=texts.date(day), as_of=f"{texts.date(night.end.date())} 00:00"
+        ),
+        "sections": sections,
+        "chart_alt": texts.w("chart_alt"),
+        "footer": texts.w("footer"),
+    }
+    html = render_html(context)
+    text = render_text(context)
+
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = formataddr(("Vigie", cfg.alerts.from_address))
+    msg["To"] = ", ".join(formataddr((p.name, p.email)) for p in digest.to)
+    if digest.cc:
+        msg["Cc"] = ", ".join(formataddr((p.name, p.email)) for p in digest.cc)
+    msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
+    msg["Message-ID"] = f"<{digest.digest_id}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders must not answer
+    msg["X-Vigie-Night"] = day.isoformat()
+    msg["X-Vigie-Digest"] = digest.digest_id
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    html_part = msg.get_payload()[1]
+    for cid, png in images.items():
+        html_part.add_related(png, "image", "png", cid=f"<{cid}>", disposition="inline",
+                              filename=f"{cid.split('.', 1)[0]}.png")
+    return Rendered(message=msg, subject=subject, text=text, html=html, images=images)

@@ -1,0 +1,199 @@
+"""Words and layout of a digest, French by default (alerts.language: 'en' available).
+
+Every data-derived string (service names, commitment labels, request references) reaches the
+HTML through Jinja2 with autoescape on; the plain-text part uses the same prepared lines.
+Requests appear by their short reference (GLPI-1234, MEL-9f8e7d6c), never by an identity:
+the marts hold none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from vigie.alerts.collect import BREACH, Alert
+
+MAX_ITEMS_PER_SECTION = 50
+
+MONTHS = {
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+           "octobre", "novembre", "décembre"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+}  # fmt: skip
+
+UNITS = {
+    "fr": {"business_days": "jours ouvrés", "working_days": "jours ouvrables",
+           "calendar_days": "jours calendaires", "weeks": "semaines",
+           "business_minutes": "minutes ouvrées", "business_hours": "heures ouvrées",
+           "seconds": "secondes"},
+    "en": {"business_days": "business days", "working_days": "working days",
+           "calendar_days": "calendar days", "weeks": "weeks",
+           "business_minutes": "business minutes", "business_hours": "business hours",
+           "seconds": "seconds"},
+}  # fmt: skip
+
+WORDS = {
+    "fr": {
+        "breach": ("engagement manqué", "engagements manqués"),
+        "overdue": ("demande en retard", "demandes en retard"),
+        "missed": ("réponse hors délai", "réponses hors délai"),
+        "hello": "Bonjour,",
+        "intro": "Voici ce que Vigie a relevé pour la journée du {night} (situation au {as_of}).",
+        "sec_breach": "Engagements non tenus",
+        "sec_overdue": "Demandes sans réponse, délai dépassé",
+        "sec_missed": "Réponses données hors délai",
+        "breach_line": "{label} — {period} : {rate} ({num} sur {den}) pour un seuil de {threshold}, soit {gap} points en dessous.",
+        "overdue_line": "{ref} ({label}) — reçue le {received}, échéance le {deadline} : {elapsed} {unit} écoulés pour un objectif de {target} (+{over}).",
+        "missed_line": "{ref} ({label}) — reçue le {received}, répondue le {responded} : {elapsed} {unit} pour un objectif de {target} (+{over}).",
+        "more": "… et {n} autres.",
+        "period_day": "journée du {d}",
+        "period_week": "semaine du {a} au {b}",
+        "period_month": "mois de {m} {y}",
+        "chart_title": "Taux de conformité hebdomadaire, 12 dernières semaines",
+        "chart_alt": "Courbe du taux de conformité des 12 dernières semaines et de son seuil",
+        "threshold": "seuil",
+        "footer": "Message automatique de Vigie : ne pas répondre. Les demandes sont désignées par leur référence, jamais par l'identité des usagers. Seules les nouveautés sont signalées : une alerte n'est jamais envoyée deux fois.",
+        "date": "{d:%d/%m/%Y}",
+    },
+    "en": {
+        "breach": ("commitment missed", "commitments missed"),
+        "overdue": ("request overdue", "requests overdue"),
+        "missed": ("late reply", "late replies"),
+        "hello": "Hello,",
+        "intro": "Here is what Vigie found for {night} (as of {as_of}).",
+        "sec_breach": "Commitments not kept",
+        "sec_overdue": "Unanswered requests past their deadline",
+        "sec_missed": "Replies given after the deadline",
+        "breach_line": "{label} — {period}: {rate} ({num} of {den}) against a threshold of {threshold}, {gap} points below.",
+        "overdue_line": "{ref} ({label}) — received {received}, due {deadline}: {elapsed} {unit} elapsed for a target of {target} (+{over}).",
+        "missed_line": "{ref} ({label}) — received {received}, answered {responded}: {elapsed} {unit} for a target of {target} (+{over}).",
+        "more": "… and {n} more.",
+        "period_day": "day {d}",
+        "period_week": "week {a} to {b}",
+        "period_month": "{m} {y}",
+        "chart_title": "Weekly compliance rate, last 12 weeks",
+        "chart_alt": "Compliance rate over the last 12 weeks against its threshold",
+        "threshold": "threshold",
+        "footer": "Automatic message from Vigie: do not reply. Requests are named by their reference, never by a person's identity. Only new findings are reported: an alert is never sent twice.",
+        "date": "{d:%Y-%m-%d}",
+    },
+}
+
+
+def _num(x: float, lang: str) -> str:
+    text = f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def pct(x: float, lang: str) -> str:
+    value = round(x * 100, 1)
+    return f"{_num(value, lang)} %" if lang == "fr" else f"{_num(value, lang)}%"
+
+
+def plural(kind: str, n: int, lang: str) -> str:
+    one, many = WORDS[lang][kind]
+    return f"{n} {one if n == 1 else many}"
+
+
+@dataclass(frozen=True)
+class Texts:
+    lang: str
+    tz: ZoneInfo
+
+    def w(self, key: str) -> str:
+        return WORDS[self.lang][key]
+
+    def date(self, d: dt.date | dt.datetime) -> str:
+        if isinstance(d, dt.datetime):
+            d = d.astimezone(self.tz).date()
+        return self.w("date").format(d=d)
+
+    def period(self, a: Alert) -> str:
+        start, end = a.period_start, a.period_end
+        assert start is not None and end is not None
+        if a.period_grain == "day":
+            return self.w("period_day").format(d=self.date(start))
+        if a.period_grain == "week":
+            return self.w("period_week").format(a=self.date(start), b=self.date(end - dt.timedelta(days=1)))
+        return self.w("period_month").format(m=MONTHS[self.lang][start.month - 1], y=start.year)
+
+    def unit(self, unit: str | None) -> str:
+        return UNITS[self.lang].get(unit or "", unit or "")
+
+    def line(self, a: Alert, label: str) -> str:
+        if a.kind == BREACH:
+            value = a.value or 0.0
+            threshold = a.threshold or 0.0
+            return self.w("breach_line").format(
+                label=label, period=self.period(a), rate=pct(value, self.lang),
+                num=a.numerator, den=a.denominator, threshold=pct(threshold, self.lang),
+                gap=_num(round((threshold - value) * 100, 1), self.lang),
+            )
+        elapsed = a.elapsed_value if a.elapsed_value is not None else 0.0
+        target = a.target_value
+        over = elapsed - target if target is not None else None
+        fields = {
+            "ref": a.request_ref or "?",
+            "label": label,
+            "received": self.date(a.received_at) if a.received_at else "?",
+            "deadline": self.date(a.deadline_at) if a.deadline_at else "?",
+            "responded": self.date(a.responded_at) if a.responded_at else "?",
+            "elapsed": _num(elapsed, self.lang),
+            "unit": self.unit(a.elapsed_unit or a.target_unit),
+            "target": f"{_num(target, self.lang)} {self.unit(a.target_unit)}" if target is not None else "?",
+            "over": _num(over, self.lang) if over is not None else "?",
+        }
+        return self.w(f"{a.kind}_line").format(**fields)
+
+
+HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="font-family: Arial, Helvetica, sans-serif; color: #222; max-width: 720px;">
+<p>{{ hello }}</p>
+<p>{{ intro }}</p>
+{% for s in sections %}
+<h2 style="font-size: 18px; border-bottom: 2px solid #1f4e79; color: #1f4e79;">{{ s.name }}</h2>
+{% for block in s.blocks %}
+<h3 style="font-size: 15px;">{{ block.title }}</h3>
+<ul>
+{% for line in block.lines %}<li>{{ line }}</li>
+{% endfor %}</ul>
+{% if block.more %}<p><em>{{ block.more }}</em></p>{% endif %}
+{% endfor %}
+{% if s.cid %}<p><img src="cid:{{ s.cid }}" alt="{{ chart_alt }}" width="640" height="300"></p>{% endif %}
+{% endfor %}
+<p style="font-size: 12px; color: #666;">{{ footer }}</p>
+</body></html>
+"""
+
+TEXT_TEMPLATE = """{{ hello }}
+
+{{ intro }}
+{% for s in sections %}
+== {{ s.name }} ==
+{% for block in s.blocks %}
+{{ block.title }}
+{% for line in block.lines %}  - {{ line }}
+{% endfor %}{% if block.more %}  {{ block.more }}
+{% endif %}{% endfor %}{% endfor %}
+--
+{{ footer }}
+"""
+
+
+def _env(autoescape: bool):  # noqa: ANN202 - jinja2 type imported lazily
+    import jinja2
+
+    return jinja2.Environment(
+        autoescape=autoescape, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
+
+
+def render_html(context: dict) -> str:
+    return _env(True).from_string(HTML_TEMPLATE).render(**context)
+
+
+def render_text(context: dict) -> str:
+    return _env(False).from_string(TEXT_TEMPLATE).render(**context)
