@@ -1,0 +1,37 @@
+"""The dbt unit tests of the request models (models/intermediate/requests/*.yml) pass.
+
+They hold the exact expected values for overflow, transfer, abandons, orphan and out-of-hours
+calls, email threading, reminders and acknowledgements, and GLPI first responses; this test runs
+them in-process so that `pytest` alone guards them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+EXPECTED_UNIT_TESTS = {
+    "phone_calls_outcomes_overflow_transfer_abandons_orphan_out_of_hours",
+    "phone_call_exit_waits_across_queues",
+    "email_threading_in_reply_to_references_subject_window",
+    "email_requests_reminders_acknowledgement_replies_exclusions",
+    "tickets_first_response_group_and_category",
+    "requests_unioned_keeps_every_channel_and_exclusion",
+}
+
+
+def test_request_models_unit_tests_pass(dbt_sandbox, night_vars_for, statuses_of) -> None:
+    day = dt.date(2026, 11, 23)
+    box = dbt_sandbox
+    box.prepare(day)
+    # Unit tests read the column types of their inputs from the warehouse: build the
+    # upstream models (on the empty landing) first.
+    built = box.dbt(["run", "--select", "+int_requests_unioned"], night_vars_for(day))
+    assert built.success, statuses_of(built)
+
+    tested = box.dbt(
+        ["test", "--select", "test_type:unit,path:models/intermediate/requests"], night_vars_for(day)
+    )
+    statuses = statuses_of(tested)
+    ran = {uid.rsplit(".", 1)[-1]: status for uid, status in statuses.items()}
+    assert ran == {name: "pass" for name in EXPECTED_UNIT_TESTS}
+    assert tested.success
