@@ -271,7 +271,8 @@ select
     received_on,
     deadline_at,
     responded_at,
-    elapsed_value,
+    -- an excluded evaluation is out of scope: nothing is measured
+    case when status <> 'excluded' then elapsed_value end as elapsed_value,
     elapsed_unit,
     status,
     evaluation_exclusion_reason as exclusion_reason,
