@@ -7,20 +7,23 @@ in the night's local day [D 00:00, D+1 00:00): selection by event time, not by f
 call can be split across a rotated pair and a rotated file holds several days.
 
 Why Arrow compute rather than DuckDB's ``read_csv``: the contract carries ``source_line`` for
-every landed event, and DuckDB's CSV reader reports line numbers only for rejected lines
-(``reject_errors``); good rows carry none, and blank lines are skipped. Splitting the file into
-lines as one Arrow array keeps every line's number, costs no Python object per line, and
-hashes each distinct caller and agent once.
+every landed event, and DuckDB's CSV reader (2.0.1) reports line numbers only for rejected
+lines (``reject_errors``, where one bad line can even appear twice); good rows carry none, and
+blank lines are skipped. Arrow's CSV reader, used as a line splitter (one column, no quoting,
+empty lines kept), gives every line its number without a Python object per line; only the
+leading epoch is parsed on every line, the full split runs on the night's lines, and each
+distinct caller and agent is hashed once.
 
 Pseudonymisation: ENTERQUEUE ``data2`` (caller-id number) becomes ``caller_key`` and
-``data2``/``data4``/``data5`` (number, name, undefined) are nulled; ``agent`` becomes ``agent_key``; in every other
-data field that is not one of the numbers Vigie computes with, digit runs of 6+ are masked
-(a blind transfer to ``0612345678`` lands as ``XXXXXXXXXX``).
+``data2``/``data4``/``data5`` (number, name, undefined) are nulled; ``agent`` becomes
+``agent_key`` (``NONE`` gives null); in every other data field that is not one of the numbers
+Vigie computes with (``NUMERIC_DATA``), digit runs of 6+ are masked (a blind transfer to
+``0612345678`` lands as ``XXXXXXXXXX``).
 
 Malformed lines (fewer than 5 fields, an epoch that is not an integer, no event name) become
 rejects with file, line and reason. A line with no usable epoch belongs to the night of the
-nearest earlier good line of the same file (the next one for leading lines), so each malformed
-line is reported by exactly one night.
+nearest earlier line of the same file that has one (the next one for leading lines), so each
+malformed line is reported by exactly one night.
 """
 
 from __future__ import annotations
@@ -147,7 +150,7 @@ def _read_file(
     n_keep = int(pc.sum(keep).as_py() or 0)
     table = pa.table(
         {
-            "source_file": pa.array([path.name] * n_keep, pa.string()),
+            "source_file": pa.repeat(pa.scalar(path.name, pa.string()), n_keep),
             "source_line": line_no.filter(keep),
             "epoch": epoch.filter(keep),
             **{name: cols[name].filter(keep) for name in FIELDS[1:]},
@@ -166,11 +169,11 @@ def _pseudonymise(raw: pa.Table, pseudo: Pseudonymiser) -> pa.Table:
         numeric = pc.is_in(
             event, pa.array([e for e, idx in NUMERIC_DATA.items() if i in idx], pa.string())
         )
-        masked = mask_digit_runs_array(col)
+        masked = mask_digit_runs_array(pc.if_else(numeric, null, col))  # distinct values only
         data[f"data{i}"] = pc.if_else(numeric, col, masked)
     # The caller's number is hashed from the unmasked field, then number and name are nulled.
     raw_d2 = _empty_to_null(raw.column("data2").combine_chunks())
-    caller_key = pc.if_else(is_enter, pseudo.phone_array(raw_d2), null)
+    caller_key = pseudo.phone_array(pc.if_else(is_enter, raw_d2, null))
     data["data2"] = pc.if_else(is_enter, null, data["data2"])
     data["data4"] = pc.if_else(is_enter, null, data["data4"])
     data["data5"] = pc.if_else(is_enter, null, data["data5"])  # undefined: may hold a name
