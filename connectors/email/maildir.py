@@ -20,6 +20,7 @@ missing mailbox or folder directory stops the run with the path to fix.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,10 @@ def _message_files(folder: Path) -> list[Path]:
     for sub in ("new", "cur"):
         d = folder / sub
         if d.is_dir():
-            files.extend(p for p in d.iterdir() if not p.name.startswith(".") and p.is_file())
+            with os.scandir(d) as entries:  # d_type from the directory: no stat per file
+                files.extend(
+                    Path(e.path) for e in entries if not e.name.startswith(".") and e.is_file()
+                )
     return sorted(files)
 
 
