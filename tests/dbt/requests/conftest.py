@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pytest
 import pyarrow.parquet as pq
+import pytest
 
 from connectors.landing_schemas import ALL_TABLES
 from vigie.config import VigieConfig, load_config
@@ -78,7 +78,7 @@ class DbtSandbox:
         ])
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
+        con = duckdb.connect(str(self.warehouse))
         try:
             return con.execute(sql).fetchall()
         finally:
