@@ -21,7 +21,8 @@ from connectors.outbound.smtp import SmtpSettings  # noqa: E402
 from vigie.alerts import run_alerts  # noqa: E402
 from vigie.secrets import ConnectionInfo  # noqa: E402
 
-pytestmark = pytest.mark.service
+# The server is started by the test itself: no external service, so no "service" marker.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
 class Collect:

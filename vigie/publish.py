@@ -1,0 +1,157 @@
+"""The BI snapshot: a read-only copy of the marts, swapped in atomically after each good night.
+
+BI tools (Metabase, Superset, Power BI through ODBC, Excel) must never be blocked by the nightly
+run, nor block it (domain.md §1), and DuckDB allows one writer per file with no reader beside
+it. So BI tools never open the warehouse: they read ``outputs.bi_snapshot``, a separate file
+that the run rewrites whole and swaps in with ``os.replace``:
+
+- the new file is written under a temporary name in the same directory, checkpointed and
+  detached (no ``.wal`` left), then renamed over the old one: a reader opening the path gets
+  the old file or the new one, never a half-written one;
+- a reader that already has the old file open keeps reading it (the rename does not touch the
+  open inode on POSIX) until it reconnects;
+- it is written with ``STORAGE_VERSION 'v1.4.0'`` so that BI drivers bundling DuckDB 1.4 can
+  open it (files in DuckDB 2.x's own format cannot be read by 1.x; stack-notes.md).
+
+Tables keep their warehouse names (``marts.requests``...), plus ``main.snapshot_info`` (night,
+as_of, published_at). Parquet copies of every mart go to ``<snapshot stem>_parquet/``, which is
+a symbolic link to a versioned directory; the link is replaced atomically, the previous version
+is kept for readers in the middle of a listing and older ones are removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from vigie.config import VigieConfig
+from vigie.intervals import night_for_day
+
+log = logging.getLogger(__name__)
+
+BI_STORAGE_VERSION = "v1.4.0"
+SNAPSHOT_SCHEMA = "marts"
+
+
+class PublishRefused(RuntimeError):
+    """The night's checks failed, or the warehouse has no marts: nothing is published."""
+
+
+def parquet_dir(snapshot: Path) -> Path:
+    return snapshot.with_name(f"{snapshot.stem}_parquet")
+
+
+def _checks_failed(cfg: VigieConfig, day: dt.date) -> bool:
+    summary = cfg.path(cfg.outputs.gx_project) / "summaries" / f"{day.isoformat()}.json"
+    if not summary.is_file():
+        return False  # publish may run without checks (first setup, tests)
+    return json.loads(summary.read_text(encoding="utf-8")).get("success") is False
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
+    """Publish the marts of night ``day``; return the snapshot path."""
+    import duckdb
+
+    if _checks_failed(cfg, day):
+        raise PublishRefused(
+            f"the checks of night {day} failed (see {cfg.path(cfg.outputs.gx_project)}/summaries): "
+            "the previous snapshot stays in place"
+        )
+    warehouse = cfg.path(cfg.outputs.warehouse)
+    if not warehouse.is_file():
+        raise PublishRefused(f"warehouse {warehouse} does not exist: run the transform for {day} first")
+    snapshot = cfg.path(cfg.outputs.bi_snapshot)
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    tmp = snapshot.with_name(f".{snapshot.name}.{os.getpid()}.tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    night = night_for_day(day, cfg.collectivite.timezone)
+    published_at = dt.datetime.now(dt.UTC)
+
+    version = f"{day.isoformat()}.{published_at:%Y%m%dT%H%M%S%f}"
+    pq_root = parquet_dir(snapshot)
+    pq_new = pq_root.with_name(f".{pq_root.name}.{version}")
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach {_literal(str(warehouse))} as wh (read_only)")
+        con.execute(f"attach {_literal(str(tmp))} as snap (storage_version '{BI_STORAGE_VERSION}')")
+        names = [
+            r[0]
+            for r in con.execute(
+                """
+                select table_name from duckdb_tables() where database_name = 'wh' and schema_name = ?
+                union
+                select view_name from duckdb_views() where database_name = 'wh' and schema_name = ?
+                  and not internal
+                order by 1
+                """,
+                [SNAPSHOT_SCHEMA, SNAPSHOT_SCHEMA],
+            ).fetchall()
+        ]
+        if not names:
+            raise PublishRefused(f"no table in schema {SNAPSHOT_SCHEMA} of {warehouse}: run the transform for {day}")
+        con.execute(f"create schema snap.{SNAPSHOT_SCHEMA}")
+        pq_new.mkdir(parents=True)
+        for name in names:
+            q = f"{SNAPSHOT_SCHEMA}.{_quote(name)}"
+            con.execute(f"create table snap.{q} as select * from wh.{q}")
+            target = pq_new / f"{name}.parquet"
+            con.execute(f"copy (select * from snap.{q}) to {_literal(str(target))} (format parquet)")
+        con.execute(
+            "create table snap.main.snapshot_info (night date, as_of timestamptz, published_at timestamptz, "
+            "tables varchar[])"
+        )
+        con.execute(
+            "insert into snap.main.snapshot_info values (?, ?, ?, ?)",
+            [day, night.as_of_utc, published_at, names],
+        )
+        con.execute(
+            f"copy (select * from snap.main.snapshot_info) to {_literal(str(pq_new / 'snapshot_info.parquet'))} "
+            "(format parquet)"
+        )
+        con.execute("checkpoint snap")
+        con.execute("detach snap")
+        con.execute("detach wh")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        shutil.rmtree(pq_new, ignore_errors=True)
+        raise
+    con.close()
+    os.replace(tmp, snapshot)
+    _swap_parquet(pq_root, pq_new)
+    log.info("BI snapshot of night %s published: %s (%d tables) and %s", day, snapshot, len(names), pq_root)
+    return snapshot
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _swap_parquet(link: Path, new_dir: Path) -> None:
+    """Point ``link`` at ``new_dir`` atomically; keep the previous version, drop older ones."""
+    previous = link.resolve() if link.is_symlink() else None
+    if link.exists() and not link.is_symlink():
+        # A real directory from an older layout: move it aside once.
+        aside = link.with_name(f".{link.name}.legacy")
+        shutil.rmtree(aside, ignore_errors=True)
+        os.rename(link, aside)
+        previous = aside
+    tmp_link = link.with_name(f".{link.name}.link.{os.getpid()}")
+    tmp_link.unlink(missing_ok=True)
+    os.symlink(new_dir.name, tmp_link)  # relative: the BI folder can be moved or mounted
+    os.replace(tmp_link, link)
+    keep = {new_dir.name, previous.name if previous else None}
+    for old in link.parent.glob(f".{link.name}.*"):
+        if old.is_dir() and not old.is_symlink() and old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
