@@ -82,6 +82,20 @@ def read_header_bytes(path: Path) -> bytes:
     return header_block(bytes(buf))
 
 
+def relocate(path: Path) -> Path | None:
+    """Where a message listed at ``path`` went: Maildir clients rename a message when they
+    read or flag it (``new/X`` -> ``cur/X:2,S``, ``cur/X:2,S`` -> ``cur/X:2,RS``), keeping its
+    unique part X. None when it is gone (deleted or moved to another folder)."""
+    unique = path.name.split(":", 1)[0]
+    cur = path.parent.parent / "cur"
+    if not cur.is_dir():
+        return None
+    for candidate in sorted(cur.iterdir()):
+        if candidate.name == unique or candidate.name.startswith(unique + ":"):
+            return candidate
+    return None
+
+
 def _message_files(folder: Path) -> list[Path]:
     """Message files of a folder's new/ and cur/ (tmp/ holds deliveries in progress), sorted."""
     files: list[Path] = []
@@ -155,7 +169,17 @@ def read_interval(
                 in_interval += 1
                 from_mtime += fallback
                 try:
-                    headers = parse_headers(read_header_bytes(path))
+                    try:
+                        data = read_header_bytes(path)
+                    except FileNotFoundError:
+                        # A mail client read or flagged it since the listing: same message,
+                        # new name (new/ -> cur/, or another ':2,' suffix).
+                        moved = relocate(path)
+                        if moved is None:
+                            raise
+                        path, rel = moved, moved.relative_to(root).as_posix()
+                        data = read_header_bytes(path)
+                    headers = parse_headers(data)
                 except OSError as exc:
                     rejects.append(_reject(rel, path, f"cannot read file: {exc.strerror}"))
                     continue

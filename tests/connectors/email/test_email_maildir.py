@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.email.maildir import MaildirLayoutError, folder_dir, read_interval
+from connectors.email.maildir import MaildirLayoutError, folder_dir, read_interval, relocate
 from connectors.landing import land_batch
 from connectors.landing_schemas import EMAIL_MESSAGES
 from connectors.pseudonymise import Pseudonymiser
@@ -238,3 +238,23 @@ def test_missing_sent_folder_fails_loudly(tmp_path: Path, pseudo: Pseudonymiser)
         read_interval(cfg, cfg.sources[0], NIGHT, pseudo)
     assert str(root / "etat-civil" / ".Sent") in str(exc.value)
     assert "replies" in str(exc.value)
+
+
+def test_relocate_follows_a_message_renamed_by_a_client(tmp_path: Path) -> None:
+    for sub in ("new", "cur"):
+        (tmp_path / sub).mkdir()
+    read = tmp_path / "cur" / "1794816900.M5P4005Q1.mx1,S=261:2,RS"
+    read.write_bytes(b"From: a@b.fr\n\n")
+    assert relocate(tmp_path / "new" / "1794816900.M5P4005Q1.mx1,S=261") == read
+    assert relocate(tmp_path / "cur" / "1794816900.M5P4005Q1.mx1,S=261:2,S") == read
+    assert relocate(tmp_path / "new" / "1794816900.M6P4006Q1.mx1,S=261") is None
+
+
+def test_extract_source_dispatches_to_the_maildir_reader(cfg: VigieConfig, tmp_path: Path) -> None:
+    from connectors.extract import extract_source
+    from vigie.config import Outputs
+
+    cfg = cfg.model_copy(update={"outputs": Outputs(landing=str(tmp_path / "landing"))})
+    batch = extract_source(cfg, "mairie_mail", DAY)  # key from VIGIE_PSEUDONYMISATION_KEY
+    assert batch.path == tmp_path / "landing" / "mairie_mail" / "day=2026-11-16"
+    assert (batch.row_counts, batch.reject_count) == ({"email_messages": 16}, 1)

@@ -287,3 +287,15 @@ def test_clock_reads_naive_glpi_time() -> None:
     assert clock(None, "t.c") is None
     assert clock("bientôt", "t.c") is None
     assert clock.invalid == {"t.c": 1}
+
+
+def test_extract_source_dispatches_to_the_glpi_reader(db: Path, tmp_path: Path) -> None:
+    from connectors.extract import extract_source
+    from vigie.config import Outputs
+
+    cfg = make_config(path=str(db)).model_copy(
+        update={"outputs": Outputs(landing=str(tmp_path / "landing"))}
+    )
+    batch = extract_source(cfg, "glpi_test", DAY)  # key from VIGIE_PSEUDONYMISATION_KEY
+    assert batch.path == tmp_path / "landing" / "glpi_test" / "day=2026-11-16"
+    assert batch.row_counts["glpi_tickets"] == 7 and batch.reject_count == 0
