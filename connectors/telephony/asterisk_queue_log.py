@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -95,17 +94,12 @@ def _read_file(
     Only the leading epoch is parsed on every line; the full split runs on the lines of the
     night (about 1/30 of a month-long file)."""
     lines = read_lines(source_id, path)
-    line_no = pa.array(np.arange(1, len(lines) + 1, dtype=np.int64))
-    nonblank = pc.invert(pc.equal(pc.utf8_trim_whitespace(lines), ""))
-    lines, line_no = lines.filter(nonblank), line_no.filter(nonblank)
-    stats = {"lines": len(lines)}
-    if len(lines) == 0:
-        return QUEUE_LOG_EVENTS.empty_table(), [], stats
-
     head = pc.extract_regex(lines, r"^(?P<epoch>\d{1,12})(?:\||$)")  # null when no match
     epoch = pc.if_else(pc.is_valid(head), head.field("epoch"), None).cast(pa.int64())
-    stats["lines_without_epoch"] = epoch.null_count
+    stats = {"lines": len(lines), "lines_without_epoch": epoch.null_count}
     if epoch.null_count == len(epoch):
+        if not pc.any(pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)).as_py():
+            return QUEUE_LOG_EVENTS.empty_table(), [], stats  # empty or blank file
         raise SourceUnavailable(
             f"source {source_id!r}: {str(path)!r} has {len(lines)} line(s) and none reads as "
             f"'epoch|callid|queuename|agent|event|data...': is the source's 'path' pointing at "
@@ -116,7 +110,12 @@ def _read_file(
     start = int(night.start_utc.timestamp())
     end = int(night.end_utc.timestamp())
     in_night = pc.and_(pc.greater_equal(anchor, start), pc.less(anchor, end))
-    lines, line_no, epoch = lines.filter(in_night), line_no.filter(in_night), epoch.filter(in_night)
+    index = pc.indices_nonzero(in_night)
+    lines, epoch = lines.take(index), epoch.take(index)
+    line_no = pc.add(index.cast(pa.int64()), 1)
+    # Blank lines are no records: skipped, not rejected.
+    nonblank = pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)
+    lines, epoch, line_no = lines.filter(nonblank), epoch.filter(nonblank), line_no.filter(nonblank)
 
     parts = pc.split_pattern(lines, "|", max_splits=len(FIELDS) - 1)
     nfields = pc.list_value_length(parts)

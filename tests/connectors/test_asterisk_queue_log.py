@@ -199,3 +199,25 @@ def test_a_file_that_is_not_a_queue_log_fails(telephony_cfg, asterisk_dir):
     )
     with pytest.raises(SourceUnavailable, match=r"'pbx_queue_log'.*none reads as"):
         extract_source(telephony_cfg(), "pbx_queue_log", DAY)
+
+
+def test_a_freshly_rotated_empty_live_file_is_fine(telephony_cfg, asterisk_dir):
+    (asterisk_dir / "queue_log" / "queue_log").write_bytes(b"")
+    batch = extract_source(telephony_cfg(), "pbx_queue_log", DAY)
+    assert batch.row_counts == {"queue_log_events": 15} and batch.reject_count == 1
+
+
+def test_fields_beyond_the_tenth_stay_in_data5(telephony_cfg, asterisk_dir):
+    (asterisk_dir / "queue_log" / "queue_log").write_text(
+        "1792900000|NONE|ccas|NONE|CUSTOM|a|b|c|d|e|f|g\n\n\n1792900001|x|ccas|NONE||1\n"
+    )
+    rows = _events(extract_source(telephony_cfg(), "pbx_queue_log", DAY).path)
+    custom = [r for r in rows if r["event"] == "CUSTOM"]
+    assert [(r["source_line"], r["data5"]) for r in custom] == [(1, "e|f|g")]
+    rejects = _rejects(extract_source(telephony_cfg(), "pbx_queue_log", DAY).path)
+    assert rejects[-1] == (
+        "queue_log_events",
+        "queue_log",
+        "line 4",
+        "event name (field 5) is empty",
+    )
