@@ -2,9 +2,9 @@
 -- service, first response, acknowledgement and resolution as known as of the night.
 --
 -- * channel: config.ticket_request_types by requesttypes_id, else 'other' (flagged);
--- * service: the group assigned (actor type 2) in the ticket's latest landed batch of group rows,
---   latest assignment first (a ticket moved between groups belongs to its new group); else the
---   category mapping; else null, flagged in service_mapping = 'unmapped';
+-- * service: the group assigned (actor type 2) among the group rows landed with the ticket's
+--   latest version, latest assignment first (a ticket moved between groups belongs to its new
+--   group); else the category mapping; else null, flagged in service_mapping = 'unmapped';
 -- * first response: the earliest public follow-up, public task or solution written by a known
 --   user who is not one of the ticket's requesters;
 -- * acknowledgement: takeintoaccountdate; resolution: solvedate.
@@ -22,11 +22,15 @@ tickets as (
 ),
 
 assigned_groups_current as (
-    -- group rows from the latest batch that landed group rows for the ticket: a row deleted in
-    -- GLPI (the ticket moved) survives in older batches only
-    select *
-    from {{ ref('stg_glpi__groups_tickets') }}
-    qualify landed_day = max(landed_day) over (partition by source_id, ticket_id)
+    -- group rows landed with the ticket's latest version: the connector lands all of a ticket's
+    -- group and user rows with it, so a row deleted in GLPI (the ticket moved to another group)
+    -- only survives in older batches, and is left out here
+    select groups_tickets.*
+    from {{ ref('stg_glpi__groups_tickets') }} as groups_tickets
+    inner join tickets
+        on groups_tickets.source_id = tickets.source_id
+        and groups_tickets.ticket_id = tickets.ticket_id
+        and groups_tickets.landed_day = tickets.landed_day
 ),
 
 assigned_group_services as (
@@ -47,10 +51,13 @@ assigned_group_services as (
 ),
 
 requesters_current as (
-    select *
-    from {{ ref('stg_glpi__tickets_users') }}
-    where actor_type = 1
-    qualify landed_day = max(landed_day) over (partition by source_id, ticket_id)
+    select tickets_users.*
+    from {{ ref('stg_glpi__tickets_users') }} as tickets_users
+    inner join tickets
+        on tickets_users.source_id = tickets.source_id
+        and tickets_users.ticket_id = tickets.ticket_id
+        and tickets_users.landed_day = tickets.landed_day
+    where tickets_users.actor_type = 1
 ),
 
 ticket_requesters as (
