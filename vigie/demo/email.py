@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
 from pathlib import Path
 
 from vigie.config import Mailbox, MaildirSource, VigieConfig
@@ -91,10 +92,12 @@ class _Ids:
         return f"<{self.rng.getrandbits(64):016x}.{self.n}@{domain}>"
 
 
+@lru_cache(maxsize=8192)
 def _subject(text: str) -> str:
     return text if text.isascii() else Header(text, "utf-8").encode()
 
 
+@lru_cache(maxsize=65536)
 def _addr(name: str, address: str) -> str:
     return formataddr((name, address), charset="utf-8")
 
