@@ -254,14 +254,16 @@ def normalise_subject(subject: str | None) -> str | None:
     ``'acte de naissance'``. None (or empty after stripping) means no subject to match on."""
     if subject is None:
         return None
-    s = _WS.sub(" ", unicodedata.normalize("NFKC", subject)).strip()
+    # Caseless form first (NFKC, casefold, NFKC again: Unicode's NFKC_Casefold recipe), so that
+    # the result is already a fixed point: normalising it again changes nothing.
+    s = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", subject).casefold())
+    s = _WS.sub(" ", s).strip()
     while True:
         stripped = _PREFIX.sub("", s, count=1)
         if stripped == s:
             break
         s = stripped
-    s = _WS.sub(" ", s).strip().casefold()
-    return s or None
+    return s.strip() or None
 
 
 def _flag(msg: EmailMessage, name: str) -> str | None:
