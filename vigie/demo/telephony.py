@@ -14,7 +14,7 @@ import datetime as dt
 import fnmatch
 import random
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -451,11 +451,3 @@ def _write_queue_log(
         written[path.name] = len(lines)
     return {"files": written, "rotated_at": rot}
 
-
-def events_by_callid(lines: list[str]) -> dict[str, list[str]]:
-    """Group queue_log lines by callid (tests and debugging)."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for line in lines:
-        parts = line.split("|")
-        out[parts[1]].append(parts[4])
-    return out
