@@ -157,7 +157,30 @@ def _run_dbt(args: list[str], warehouse: Path) -> object:
         "--target-path", str(run_dir / "target"),
         "--log-path", str(run_dir / "logs"),
     ]
-    return dbtRunner().invoke(full)
+    try:
+        return dbtRunner().invoke(full)
+    finally:
+        release_dbt_duckdb()
+
+
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after an invocation.
+
+    dbt-duckdb caches its environment (and the database handle) in a class attribute; left
+    open, it holds the warehouse file, so a later read-only connection in the same process
+    fails ("different configuration") and the next task cannot open it from another process.
+    Tasks must never keep the warehouse open (interfaces.md).
+    """
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            env.close()
+    gc.collect()  # cursors still referenced by finished adapter objects keep the file open
 
 
 def _failures(result: object) -> list[str]:
