@@ -99,16 +99,29 @@ parents_by_references as (
     ) = 1
 ),
 
+message_correspondents as (
+    -- one row per message and correspondent, so the subject fallback is an equi-join on
+    -- (subject, correspondent) rather than a comparison of every pair sharing a subject
+    select
+        message_key,
+        message_rank,
+        received_at,
+        subject_key,
+        unnest(correspondent_keys) as correspondent_key
+    from messages_ordered
+    where subject_key is not null
+),
+
 parents_by_subject as (
     select
         child.message_key,
         parent.message_key as parent_key
-    from messages_ordered as child
-    inner join messages_ordered as parent
+    from message_correspondents as child
+    inner join message_correspondents as parent
         on child.subject_key = parent.subject_key
+        and child.correspondent_key = parent.correspondent_key
         and parent.message_rank < child.message_rank
         and parent.received_at >= child.received_at - interval 30 day
-        and list_has_any(child.correspondent_keys, parent.correspondent_keys)
     qualify row_number() over (
         partition by child.message_key order by parent.message_rank desc
     ) = 1
