@@ -23,11 +23,12 @@ legs apart); ``clid``, ``lastdata`` (dial strings), ``userfield`` and ``peeracco
 from __future__ import annotations
 
 import csv
-import io
+import datetime as dt
 import logging
 import re
 from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,7 +37,7 @@ from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TS
 from connectors.pseudonymise import Pseudonymiser, mask_digit_runs
-from connectors.telephony.source_files import read_text, resolve_files
+from connectors.telephony.source_files import read_lines, resolve_files
 from vigie.config import AsteriskCdrCsvSource, VigieConfig
 from vigie.intervals import NightInterval
 
@@ -56,6 +57,7 @@ LAYOUTS: dict[int, tuple[str, ...]] = {
 _UNIQUEID = re.compile(r"^([\w.-]+-)?\d+\.\d+$")
 _CHANNEL_SUFFIX = re.compile(r"-[0-9a-f]{8}(;\d+)?$")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+CANDIDATE_MARGIN = dt.timedelta(days=2)
 
 
 def mask_channel(value: str | None) -> str | None:
@@ -67,16 +69,44 @@ def mask_channel(value: str | None) -> str | None:
     return (mask_digit_runs(head) or "") + tail
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """(first line number, fields) of every non-blank CSV record."""
+def _records(lines: list[str], numbers: list[int]) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank CSV record of ``lines`` (line i is file line
+    ``numbers[i]``). cdr_csv writes one record per line; a record whose quotes swallow the
+    next line keeps the number of its first line."""
     out: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
-    next_line = 1
+    reader = csv.reader(lines, strict=False)
+    next_index = 0
     for fields in reader:
         if fields and any(f.strip() for f in fields):
-            out.append((next_line, fields))
-        next_line = reader.line_num + 1
+            out.append((numbers[next_index], fields))
+        next_index = reader.line_num
     return out
+
+
+def _candidate_lines(lines: pa.Array, night: NightInterval, tz: str) -> tuple[list[str], list[int]]:
+    """The lines worth parsing: those whose first timestamp (a malformed line: its nearest
+    neighbour's) lies within 2 days of the night in the file's zone. Master.csv is never
+    rotated and grows for years; parsing only this window keeps a night's extraction
+    proportional to a few days of calls. The exact selection by ``start`` follows."""
+    found = pc.extract_regex(lines, r"(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
+    rough = pc.strptime(
+        pc.if_else(pc.is_valid(found), found.field("ts"), None),
+        format=TS_FORMAT,
+        unit="s",
+        error_is_null=True,
+    )
+    if rough.null_count == len(rough):  # no timestamp anywhere: let the parser say why
+        return lines.to_pylist(), list(range(1, len(lines) + 1))
+    rough = pc.fill_null_backward(pc.fill_null_forward(rough))
+    zone = ZoneInfo(tz)
+    lo = night.start.astimezone(zone).replace(tzinfo=None) - CANDIDATE_MARGIN
+    hi = night.end.astimezone(zone).replace(tzinfo=None) + CANDIDATE_MARGIN
+    keep = pc.and_(
+        pc.greater_equal(rough, pa.scalar(lo, pa.timestamp("s"))),
+        pc.less(rough, pa.scalar(hi, pa.timestamp("s"))),
+    )
+    index = pc.indices_nonzero(keep)
+    return lines.take(index).to_pylist(), pc.add(index.cast(pa.int64()), 1).to_pylist()
 
 
 def _layout(
@@ -126,11 +156,16 @@ def read_interval(
             f"({', '.join(p.name for p in files[:5])}...); point it at Master.csv only "
             f"(accountlogs=yes copies every record into <accountcode>.csv)"
         )
-    records = _records(read_text(source.id, path))
-    if not records:
-        return ExtractResult(tables={TABLE: None}, meta={"file": path.name, "records": 0})
-    names = _layout(source, path, records)
+    all_lines = read_lines(source.id, path)
+    head = all_lines.slice(0, 1000).to_pylist()
+    first_records = _records(head, list(range(1, len(head) + 1)))
+    if not first_records:
+        return ExtractResult(tables={TABLE: None}, meta={"file": path.name, "lines": 0})
+    names = _layout(source, path, first_records)
     width = len(names)
+    records = _records(*_candidate_lines(all_lines, night, source.timezone))
+    if not records:
+        return ExtractResult(tables={TABLE: None}, meta={"file": path.name, "columns": width})
 
     # Column lists (None for a record of the wrong width: it becomes a reject below).
     lines = [n for n, _ in records]
@@ -182,7 +217,8 @@ def read_interval(
     bad = pa.array([r is not None for r in reasons], pa.bool_())
     if not pc.any(pc.invert(bad)).as_py():
         raise SourceUnavailable(
-            f"source {source.id!r}: none of the {len(records)} records of {str(path)!r} reads as "
+            f"source {source.id!r}: none of the {len(records)} records of {str(path)!r} around "
+            f"{night.day} reads as "
             f"a cdr_csv record (first problem: {reasons[0]}); check the source's columns/timezone"
         )
 
@@ -234,5 +270,5 @@ def read_interval(
         "%s: %s has %d record(s) of %d columns; %d leg(s) in %s, %d reject(s)",
         source.id, path.name, len(records), width, table.num_rows, night.day, len(rejects),
     )  # fmt: skip
-    meta = {"file": path.name, "columns": width, "layout": list(names), "records": len(records)}
+    meta = {"file": path.name, "columns": width, "layout": list(names), "lines": len(all_lines)}
     return ExtractResult(tables={TABLE: table}, rejects=rejects, meta=meta)

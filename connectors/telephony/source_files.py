@@ -49,22 +49,6 @@ def resolve_files(source_id: str, pattern: Path, what: str) -> list[Path]:
     return files
 
 
-def read_text(source_id: str, path: Path) -> str:
-    """The file's text; bytes that are not UTF-8 become U+FFFD (never a crash: caller-id names
-    hold arbitrary bytes, and the fields that carry them are dropped or hashed anyway)."""
-    try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except OSError as exc:
-        raise SourceUnavailable(
-            f"source {source_id!r}: cannot read {str(path)!r}: {exc.strerror or exc}; check the "
-            f"file's permissions for the user running Vigie"
-        ) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace")
-
-
 _SEPARATOR_CANDIDATES = ("\x1f", "\x1e", "\x1d", "\x1c", "\x07")
 
 
