@@ -152,7 +152,9 @@ def _mart_frames(cfg: VigieConfig, day: dt.date) -> tuple[dict[str, Any], Any, s
     wh = cfg.path(cfg.outputs.warehouse)
     if not wh.exists():
         return {}, None, f"warehouse {wh} does not exist: run the transform for {day} first"
-    con = duckdb.connect(str(wh), read_only=True)
+    from vigie.publish import open_warehouse_for_reading
+
+    con = open_warehouse_for_reading(wh)
     try:
         frames = {}
         for spec in mart_suites():

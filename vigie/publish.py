@@ -58,7 +58,6 @@ def _quote(name: str) -> str:
 
 def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
     """Publish the marts of night ``day``; return the snapshot path."""
-    import duckdb
 
     if _checks_failed(cfg, day):
         raise PublishRefused(
@@ -79,22 +78,22 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
     version = f"{day.isoformat()}.{published_at:%Y%m%dT%H%M%S%f}"
     pq_root = parquet_dir(snapshot)
     pq_new = pq_root.with_name(f".{pq_root.name}.{version}")
-    con = duckdb.connect()
+    con = open_warehouse_for_reading(warehouse)
     try:
         con.execute("set TimeZone = 'UTC'")
-        con.execute(f"attach {_literal(str(warehouse))} as wh (read_only)")
-        con.execute(f"attach {_literal(str(tmp))} as snap (storage_version '{BI_STORAGE_VERSION}')")
+        wh = con.execute("select current_database()").fetchone()[0]
+        con.execute(f"attach {_literal(str(tmp))} as snap (read_write, storage_version '{BI_STORAGE_VERSION}')")
         names = [
             r[0]
             for r in con.execute(
                 """
-                select table_name from duckdb_tables() where database_name = 'wh' and schema_name = ?
+                select table_name from duckdb_tables() where database_name = ? and schema_name = ?
                 union
-                select view_name from duckdb_views() where database_name = 'wh' and schema_name = ?
+                select view_name from duckdb_views() where database_name = ? and schema_name = ?
                   and not internal
                 order by 1
                 """,
-                [SNAPSHOT_SCHEMA, SNAPSHOT_SCHEMA],
+                [wh, SNAPSHOT_SCHEMA, wh, SNAPSHOT_SCHEMA],
             ).fetchall()
         ]
         if not names:
@@ -103,7 +102,7 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
         pq_new.mkdir(parents=True)
         for name in names:
             q = f"{SNAPSHOT_SCHEMA}.{_quote(name)}"
-            con.execute(f"create table snap.{q} as select * from wh.{q}")
+            con.execute(f"create table snap.{q} as select * from {_quote(wh)}.{q}")
             target = pq_new / f"{name}.parquet"
             con.execute(f"copy (select * from snap.{q}) to {_literal(str(target))} (format parquet)")
         con.execute(
@@ -120,9 +119,11 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
         )
         con.execute("checkpoint snap")
         con.execute("detach snap")
-        con.execute("detach wh")
     except BaseException:
-        con.close()
+        try:
+            con.execute("detach database if exists snap")
+        finally:
+            con.close()
         tmp.unlink(missing_ok=True)
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         shutil.rmtree(pq_new, ignore_errors=True)
@@ -132,6 +133,22 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
     _swap_parquet(pq_root, pq_new)
     log.info("BI snapshot of night %s published: %s (%d tables) and %s", day, snapshot, len(names), pq_root)
     return snapshot
+
+
+def open_warehouse_for_reading(path: Path):  # noqa: ANN201 - duckdb imported lazily
+    """A connection that only reads the warehouse.
+
+    read_only when possible; but DuckDB refuses a read_only connection in a process that
+    already holds the same file read-write (dbt-duckdb keeps its instance alive after an
+    in-process ``dbt build``: the local runner and the DAG tests run everything in one
+    process). Then a plain connection to that same instance is used, and only read through.
+    """
+    import duckdb
+
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException:
+        return duckdb.connect(str(path))
 
 
 def _literal(text: str) -> str:

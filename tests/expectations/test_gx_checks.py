@@ -212,3 +212,15 @@ def test_missing_warehouse_blocks_with_what_to_do(cfg) -> None:
     good_batches(cfg)
     with pytest.raises(BlockingChecksFailed, match="run the transform for 2026-11-16 first"):
         run_checks(cfg, DAY)
+
+
+def test_checks_while_this_process_holds_the_warehouse_read_write(cfg) -> None:
+    good_batches(cfg)
+    good_marts(cfg)
+    import duckdb
+
+    held = duckdb.connect(str(cfg.path("var/warehouse/vigie.duckdb")))
+    try:
+        assert run_checks(cfg, DAY).success
+    finally:
+        held.close()

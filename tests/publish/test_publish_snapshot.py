@@ -143,7 +143,7 @@ def test_failed_publish_leaves_previous_snapshot_and_no_temp_file(cfg, monkeypat
     monkeypatch.setattr(publish, "_quote", fail_on_second_table)
     with pytest.raises(OSError, match="disk full"):
         publish_snapshot(cfg, DAY)
-    assert seen == ["commitment_evaluations", "requests"]
+    assert [n for n in seen if n != "vigie"] == ["commitment_evaluations", "requests"]  # "vigie": the catalog
     assert snapshot.read_bytes() == before
     assert _count(snapshot) == 3
     assert os.readlink(parquet_dir(snapshot)) == pq_target
@@ -170,3 +170,14 @@ def test_refuses_after_failed_checks(cfg) -> None:
     with pytest.raises(PublishRefused, match="checks of night 2026-11-16 failed"):
         publish_snapshot(cfg, DAY)
     assert not cfg.path("var/bi/vigie_bi.duckdb").exists()
+
+
+def test_publish_while_this_process_holds_the_warehouse_read_write(cfg) -> None:
+    """dbt-duckdb keeps its database instance open after an in-process build (local runner)."""
+    held = duckdb.connect(str(cfg.path("var/warehouse/vigie.duckdb")))
+    try:
+        snapshot = publish_snapshot(cfg, DAY)
+        assert held.execute("select count(*) from duckdb_databases() where database_name = 'snap'").fetchone()[0] == 0
+    finally:
+        held.close()
+    assert _count(snapshot) == 3
