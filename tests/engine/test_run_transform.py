@@ -1,0 +1,82 @@
+"""run_transform end to end on the demo configuration with an empty landing.
+
+A first night on a fresh install (no source has landed anything yet) must build every model
+and pass every data test; a rerun must give identical marts; the warehouse must be closed
+afterwards (other tasks open it, possibly read-only); a failing model must be named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from vigie.config import Outputs, VigieConfig, load_config
+from vigie.transform import TransformFailed, calendar_range, run_transform
+
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "vigie.yml"
+NIGHT = dt.date(2026, 11, 28)
+
+
+def _cfg(root: Path) -> VigieConfig:
+    cfg = load_config(DEMO_CONFIG)
+    return cfg.model_copy(
+        update={"outputs": Outputs(warehouse=str(root / "wh" / "vigie.duckdb"), landing=str(root / "landing"))}
+    )
+
+
+def _snapshot(warehouse: Path) -> dict[str, list]:
+    con = duckdb.connect(str(warehouse), read_only=True)  # fails if dbt kept the file open
+    try:
+        out = {}
+        for table in ("requests", "commitment_evaluations", "service_indicators"):
+            out[table] = con.execute(f"select * from marts.{table} order by all").fetchall()
+        out["settings"] = con.execute("select * from config.settings").fetchall()
+        out["calendar"] = con.execute(
+            "select count(*), min(local_date), max(local_date) from intermediate.int_service_days_classified"
+        ).fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def test_first_night_on_empty_landing_builds_and_reruns_identically(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path)
+    run_transform(cfg, NIGHT)
+    first = _snapshot(tmp_path / "wh" / "vigie.duckdb")
+    assert first["requests"] == [] and first["service_indicators"] == []
+    (_, run_day, as_of, start, end) = first["settings"][0][1:]
+    assert run_day == NIGHT
+    assert as_of == dt.datetime(2026, 11, 28, 23, 0, tzinfo=dt.UTC)
+    assert (start, end) == (dt.date(2026, 10, 28), dt.date(2028, 1, 2))
+    # six services x 432 days
+    assert first["calendar"] == [(6 * 432, dt.date(2026, 10, 28), dt.date(2028, 1, 2))]
+    assert (tmp_path / "landing" / "_empty" / "day=1900-01-01" / "glpi_tickets.parquet").exists()
+
+    run_transform(cfg, NIGHT)
+    assert _snapshot(tmp_path / "wh" / "vigie.duckdb") == first
+
+
+def test_calendar_range_starts_before_the_earliest_landed_day(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path)
+    (tmp_path / "landing" / "pbx_queue_log" / "day=2026-09-15").mkdir(parents=True)
+    (tmp_path / "landing" / "_empty" / "day=1900-01-01").mkdir(parents=True)  # placeholders ignored
+    assert calendar_range(cfg, NIGHT) == (dt.date(2026, 8, 15), dt.date(2028, 1, 2))
+
+
+def test_a_failing_model_is_named(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path)
+    run_transform(cfg, NIGHT)
+    con = duckdb.connect(str(tmp_path / "wh" / "vigie.duckdb"))
+    try:
+        # break a source the calendar reads: the next build must fail and say where
+        con.execute("drop table config.closures")
+    finally:
+        con.close()
+    from vigie.transform import run_dbt
+
+    with pytest.raises(TransformFailed) as err:
+        run_dbt(cfg, NIGHT, ["build", "--exclude", "resource_type:unit_test"])
+    assert "model.vigie.int_service_days_classified" in str(err.value)
