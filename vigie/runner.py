@@ -112,27 +112,33 @@ def run_nights(
     while day <= end:
         t_night = time.monotonic()
         night = night_for_day(day, cfg.collectivite.timezone)
-        failure = _run_one_night(dags, night.logical_date, day)
+        timings: dict[str, float] = {}
+        failure = _run_one_night(dags, night.logical_date, day, timings)
         report.nights.append(day)
         spent = time.monotonic() - t_night
+        detail = ", ".join(f"{k.removeprefix('vigie_')} {v:.1f}" for k, v in timings.items())
         if failure:
             report.failed[day.isoformat()] = failure
-            echo(f"night {day}: FAILED in {spent:.1f} s: {failure}")
+            echo(f"night {day}: FAILED in {spent:.1f} s ({detail}): {failure}")
             if stop_on_failure:
                 break
         else:
-            echo(f"night {day}: ok in {spent:.1f} s")
+            echo(f"night {day}: ok in {spent:.1f} s ({detail})")
         day += dt.timedelta(days=1)
     report.seconds = time.monotonic() - t0
     return report
 
 
-def _run_one_night(dags: dict[str, object], logical_date: dt.datetime, day: dt.date) -> str | None:
+def _run_one_night(
+    dags: dict[str, object], logical_date: dt.datetime, day: dt.date, timings: dict[str, float]
+) -> str | None:
     """Run the chain for one night; return None, or what failed (later DAGs are skipped)."""
     from airflow.utils.state import DagRunState
 
     for dag_id, dag in dags.items():
+        t0 = time.monotonic()
         dr = dag.test(logical_date=logical_date, run_conf={"day": day.isoformat()})  # type: ignore[attr-defined]
+        timings[dag_id] = time.monotonic() - t0
         if dr.state != DagRunState.SUCCESS:
             failed = [
                 ti.task_id for ti in dr.get_task_instances() if ti.state not in ("success", "skipped")
