@@ -94,6 +94,15 @@ def conform(table_name: str, schema: pa.Schema, table: pa.Table | None, source_i
             columns.append(pa.array([source_id] * table.num_rows, type=f.type))
             continue
         col = table.column(f.name)
+        if (
+            pa.types.is_timestamp(f.type)
+            and pa.types.is_timestamp(col.type)
+            and col.type.tz is None
+        ):
+            raise LandingSchemaError(
+                f"table {table_name!r}, column {f.name!r}: naive timestamps; the contract holds "
+                f"UTC instants, convert them in the connector (the source's zone is known there)"
+            )
         if not col.type.equals(f.type):
             try:
                 col = col.cast(f.type)

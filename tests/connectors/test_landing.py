@@ -140,3 +140,15 @@ def test_leftovers_of_a_crashed_run_are_removed(tmp_path):
     (parent / ".day=2026-11-02.old-dead02").mkdir()
     land_batch(tmp_path, "pbx_cdr", "asterisk_cdr_csv", DAY, ExtractResult({"cdr_legs": _legs(1)}))
     assert [p.name for p in parent.iterdir()] == ["day=2026-11-02"]
+
+
+def test_naive_timestamps_are_refused(tmp_path):
+    naive = pa.array([dt.datetime(2026, 11, 2, 10, 0)], pa.timestamp("us"))
+    with pytest.raises(LandingSchemaError, match=r"column 'start_at': naive timestamps"):
+        land_batch(
+            tmp_path,
+            "pbx_cdr",
+            "asterisk_cdr_csv",
+            DAY,
+            ExtractResult({"cdr_legs": _legs(1, start_at=naive)}),
+        )
