@@ -39,10 +39,11 @@ EMPTY_DAY = dt.date(1900, 1, 1)
 CALENDAR_MARGIN_BEFORE = dt.timedelta(days=31)
 CALENDAR_MARGIN_AFTER = dt.timedelta(days=400)
 # Whether run_day and as_of go on dbt's command line as well as into config.settings. A var that
-# changes every night costs dbt a full re-parse (measured: about 2.8 s a night); the macros
-# run_day() / as_of() read config.settings when the vars are absent. Every model must use those
-# macros (not var('run_day') / var('as_of') directly) before this can be False.
-NIGHT_VARS_ON_COMMAND_LINE = os.environ.get("VIGIE_DBT_NIGHT_VARS", "1") != "0"
+# changes every night costs dbt a full re-parse (measured: about 2.8 s a night), so by default
+# they do not: every model reads them through the macros run_day() / as_of()
+# (macros/vigie_time.sql), which fall back to config.settings. VIGIE_DBT_NIGHT_VARS=1 passes
+# them too (same results; useful to compare or to debug a model with `dbt compile`).
+NIGHT_VARS_ON_COMMAND_LINE = os.environ.get("VIGIE_DBT_NIGHT_VARS", "0") == "1"
 STABLE_VARS = ("timezone", "landing_root")
 _DAY_DIR = re.compile(r"^day=(\d{4}-\d{2}-\d{2})$")
 
