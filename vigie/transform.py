@@ -76,31 +76,37 @@ def dbt_vars(cfg: VigieConfig, day: dt.date) -> dict[str, str]:
     }
 
 
-def earliest_landed_day(root: Path) -> dt.date | None:
-    """Earliest `day=` partition of any real source (the `_empty` placeholders excluded)."""
-    days = []
+def landed_batch_dirs(root: Path, up_to: dt.date) -> list[tuple[dt.date, Path]]:
+    """(day, directory) of every landed batch of a real source with day <= up_to.
+
+    The `_empty` placeholders and temp/aside directories of an atomic landing are skipped; later
+    nights are ignored so that re-running an old night sees the landing as it was known then.
+    """
+    found = []
     if root.is_dir():
-        for source_dir in root.iterdir():
+        for source_dir in sorted(root.iterdir()):
             if not source_dir.is_dir() or source_dir.name.startswith(("_", ".")):
                 continue
-            for part in source_dir.iterdir():
+            for part in sorted(source_dir.iterdir()):
                 m = _DAY_DIR.match(part.name)
                 if m and part.is_dir():
-                    days.append(dt.date.fromisoformat(m.group(1)))
-    return min(days) if days else None
+                    day = dt.date.fromisoformat(m.group(1))
+                    if day <= up_to:
+                        found.append((day, part))
+    return found
 
 
-def earliest_ticket_day(root: Path, tz: str) -> dt.date | None:
+def earliest_ticket_day(batches: list[tuple[dt.date, Path]], tz: str) -> dt.date | None:
     """Local date of the oldest landed GLPI ticket: a ticket modified recently may be years old,
     and its clock must start on a calendar that covers its receipt."""
-    files = [p for p in root.glob("*/day=*/glpi_tickets.parquet") if not p.parent.parent.name.startswith("_")]
+    files = [str(d / "glpi_tickets.parquet") for _, d in batches if (d / "glpi_tickets.parquet").exists()]
     if not files:
         return None
     con = duckdb.connect()
     try:
         rows = con.execute(
-            "select min(least(\"date\", date_creation)) from read_parquet(?, union_by_name = true)",
-            [[str(f) for f in sorted(files)]],
+            'select min(least("date", date_creation)) from read_parquet(?, union_by_name = true)',
+            [files],
         ).fetchall()
     finally:
         con.close()
@@ -111,12 +117,15 @@ def earliest_ticket_day(root: Path, tz: str) -> dt.date | None:
 
 
 def calendar_range(cfg: VigieConfig, day: dt.date) -> tuple[dt.date, dt.date]:
-    """[min(earliest landed day, oldest ticket, day) - 31 days, day + 400 days]."""
-    root = landing_root(cfg)
-    candidates = [day]
-    for found in (earliest_landed_day(root), earliest_ticket_day(root, cfg.collectivite.timezone)):
-        if found is not None:
-            candidates.append(found)
+    """[min(earliest landed day, oldest landed ticket, day) - 31 days, day + 400 days].
+
+    Only batches up to `day` count: the range is a function of the landing as known that night.
+    """
+    batches = landed_batch_dirs(landing_root(cfg), day)
+    candidates = [day, *(d for d, _ in batches)]
+    ticket_day = earliest_ticket_day(batches, cfg.collectivite.timezone)
+    if ticket_day is not None:
+        candidates.append(ticket_day)
     return min(candidates) - CALENDAR_MARGIN_BEFORE, day + CALENDAR_MARGIN_AFTER
 
 

@@ -80,3 +80,33 @@ def test_a_failing_model_is_named(tmp_path: Path) -> None:
     with pytest.raises(TransformFailed) as err:
         run_dbt(cfg, NIGHT, ["build", "--exclude", "resource_type:unit_test"])
     assert "model.vigie.int_service_days_classified" in str(err.value)
+
+
+def test_calendar_range_ignores_batches_of_later_nights(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path)
+    (tmp_path / "landing" / "mairie_mail" / "day=2026-11-27").mkdir(parents=True)
+    (tmp_path / "landing" / "mairie_mail" / "day=2026-12-05").mkdir(parents=True)
+    assert calendar_range(cfg, NIGHT) == (dt.date(2026, 10, 27), dt.date(2028, 1, 2))
+
+
+def test_calendar_range_covers_the_oldest_landed_ticket(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from connectors.landing_schemas import GLPI_TICKETS
+
+    cfg = _cfg(tmp_path)
+    batch = tmp_path / "landing" / "glpi" / "day=2026-11-20"
+    batch.mkdir(parents=True)
+    created = dt.datetime(2025, 1, 9, 23, 30, tzinfo=dt.UTC)  # 10 January 00:30 in Paris
+    row = {name: None for name in GLPI_TICKETS.names} | {
+        "source_id": "glpi", "id": 7, "date": created, "date_creation": created,
+        "date_mod": dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC),
+    }
+    pq.write_table(pa_table(GLPI_TICKETS, [row]), batch / "glpi_tickets.parquet")
+    assert calendar_range(cfg, NIGHT) == (dt.date(2024, 12, 10), dt.date(2028, 1, 2))
+
+
+def pa_table(schema, rows):  # noqa: ANN001, ANN201 - tiny helper for the test above
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(rows, schema=schema)
