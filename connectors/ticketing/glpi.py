@@ -6,11 +6,22 @@ options (source-formats.md §5).
 
 Which rows a night's batch holds (docs/decisions/email-glpi-connectors.md, "GLPI interval"):
 GLPI tables hold the *current* state of each ticket, so a batch is a snapshot of the tickets
-that changed recently: every ticket whose ``date_mod`` falls in
-[D - overlap_days 00:00, D+1 00:00) (the collectivité's local midnights, expressed on GLPI's
-clock), and for the non-deleted ones their actors, groups, and the follow-ups, tasks,
-solutions, satisfaction surveys and status changes dated before D+1 00:00. A ticket re-lands in
-every batch whose window its ``date_mod`` reaches; the staging models keep the latest version.
+active in the window W = [D - overlap_days 00:00, D+1 00:00) (the collectivité's local
+midnights, expressed on GLPI's clock). A ticket is active in W when any of these is in W:
+
+- its ``date_mod`` (the nightly case: every change moves it);
+- its opening ``date``;
+- the date of one of the rows the batch lands with it: a follow-up or task ``date``, a solution
+  ``date_creation``, a status change (``glpi_logs.date_mod``), a survey ``date_begin`` or
+  ``date_answered``.
+
+The last two arms are for backfills: nights replayed from a database already in its final state
+(first install, the demo) would otherwise land a ticket opened on 9 Nov and last touched on
+20 Nov only on 20-21 Nov, so nights 9-19 would neither count it nor see its 12 Nov answer.
+For each non-deleted ticket landed, the batch holds its actors, groups, and the follow-ups,
+tasks, solutions, surveys and status changes dated before D+1 00:00. The ticket row itself is
+the current one (a later ``solvedate``, ``status``, ``date_mod``); the models ignore any instant
+at or after the night's as-of, and keep the latest landed version (batch day <= night).
 A deleted ticket is landed too (``is_deleted`` = 1, without children): GLPI's trash updates
 ``date_mod``, so that batch is how the warehouse learns that an earlier-landed ticket left scope.
 
@@ -189,7 +200,8 @@ class _Clock:
 def read_interval(
     cfg: VigieConfig, source: GlpiSqlSource, night: NightInterval, pseudo: Pseudonymiser
 ) -> ExtractResult:
-    """The tickets changed in the night's window and their child rows, pseudonymised."""
+    """The tickets active in the night's window (module docstring) and their child rows,
+    pseudonymised."""
     glpi_tz = zoneinfo.ZoneInfo(source.timezone)
     lower, upper = glpi_window(night, source.overlap_days, glpi_tz)
     engine = make_engine(cfg, source)
@@ -259,6 +271,50 @@ class _Reader:
     def _before_upper(self, col: Any) -> ColumnElement[bool]:
         return self._cmp_col(col) < self._bound(self.upper)
 
+    def _in_window(self, col: Any) -> ColumnElement[bool]:
+        return and_(
+            self._cmp_col(col) >= self._bound(self.lower),
+            self._cmp_col(col) < self._bound(self.upper),
+        )
+
+    def _ticket_active(self, tk: Table) -> ColumnElement[bool]:
+        """The tickets a batch lands: changed, opened, or with a landed child row in the window.
+
+        On a live instance ``date_mod`` alone would do (each change moves it). The other arms
+        are for backfills from a database in its final state, where ``date_mod`` is the last
+        change only: they land the ticket on the nights it was opened and answered, so night
+        D's marts count it and see its answers before D+1 00:00 (later ones are cut here, later
+        instants in the ticket row are ignored by the models).
+        """
+        t = self.t
+        fu, ta, so = t["glpi_itilfollowups"], t["glpi_tickettasks"], t["glpi_itilsolutions"]
+        sa, lg = t["glpi_ticketsatisfactions"], t["glpi_logs"]
+        return or_(
+            self._in_window(tk.c.date_mod),
+            self._in_window(tk.c.date),
+            tk.c.id.in_(
+                select(fu.c.items_id).where(fu.c.itemtype == "Ticket", self._in_window(fu.c.date))
+            ),
+            tk.c.id.in_(select(ta.c.tickets_id).where(self._in_window(ta.c.date))),
+            tk.c.id.in_(
+                select(so.c.items_id).where(
+                    so.c.itemtype == "Ticket", self._in_window(so.c.date_creation)
+                )
+            ),
+            tk.c.id.in_(
+                select(lg.c.items_id).where(
+                    lg.c.itemtype == "Ticket",
+                    lg.c.id_search_option == SEARCH_OPTION_STATUS,
+                    self._in_window(lg.c.date_mod),
+                )
+            ),
+            tk.c.id.in_(
+                select(sa.c.tickets_id).where(
+                    or_(self._in_window(sa.c.date_begin), self._in_window(sa.c.date_answered))
+                )
+            ),
+        )
+
     def users_key(self, users_id: Any) -> str | None:
         if users_id is None or int(users_id) == 0:
             return None
@@ -298,10 +354,7 @@ class _Reader:
     def read_all(self, conn: Any) -> dict[str, pa.Table]:
         t = self.t
         tk = t["glpi_tickets"]
-        window = and_(
-            self._cmp_col(tk.c.date_mod) >= self._bound(self.lower),
-            self._cmp_col(tk.c.date_mod) < self._bound(self.upper),
-        )
+        window = self._ticket_active(tk)
         live_ids = select(tk.c.id).where(window, tk.c.is_deleted == 0).scalar_subquery()
         out: dict[str, pa.Table] = {}
         out["glpi_tickets"] = self._fetch(
