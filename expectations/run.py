@@ -187,6 +187,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def _fmt(value: Any) -> str:
+    """Rates as 0.5714 rather than 0.5714285714285714 in messages."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
 def _observed(er: Any) -> str:
     info = er.exception_info or {}
     if info.get("raised_exception"):
@@ -197,7 +204,7 @@ def _observed(er: Any) -> str:
     index_rows = res.get("partial_unexpected_index_list") or []
     if index_rows and isinstance(index_rows[0], dict):
         rows = index_rows[:MAX_OBSERVED_ITEMS]
-        shown = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in rows)
+        shown = "; ".join(", ".join(f"{k}={_fmt(v)}" for k, v in row.items()) for row in rows)
         return _short(f"{res.get('unexpected_count')} unexpected: {shown}")
     if "unexpected_count" in res:
         sample = [str(v) for v in (res.get("partial_unexpected_list") or [])[:MAX_OBSERVED_ITEMS]]
