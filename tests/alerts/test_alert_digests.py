@@ -68,7 +68,7 @@ def test_one_digest_per_head_in_french_with_keys_logged(cfg) -> None:
     text = ec.get_body(("plain",)).get_content()
     assert "Courriels : réponse sous 5 jours ouvrés — semaine du 09/11/2026 au 15/11/2026 : 61,5 % (8 sur 13) pour un seuil de 90 %, soit 28,5 points en dessous." in text
     assert "Téléphone : taux de décroché d'au moins 85 % — journée du 16/11/2026 : 75 % (30 sur 40) pour un seuil de 85 %, soit 10 points en dessous." in text
-    assert "MEL-0001 (Courriels : réponse sous 5 jours ouvrés) — reçue le 02/11/2026, échéance le 09/11/2026 : 10 jours ouvrés écoulés pour un objectif de 5 jours ouvrés (+5)." in text
+    assert "MEL-0001 (Courriels : réponse sous 5 jours ouvrés) — reçue le 02/11/2026, échéance le 09/11/2026 : sans réponse après 10 jours ouvrés pour un objectif de 5 jours ouvrés (+5)." in text
     assert "MEL-0002 (Courriels : réponse sous 5 jours ouvrés) — reçue le 03/11/2026, répondue le 12/11/2026 : 7 jours ouvrés pour un objectif de 5 jours ouvrés (+2)." in text
     for absent in ("MEL-0003", "TEL-0004", "MEL-0005", "septembre", "16/11/2026 au 22/11/2026"):
         assert absent not in text
@@ -168,3 +168,22 @@ def test_marts_of_another_night_are_refused(cfg) -> None:
     with pytest.raises(MartsNotForThisNight, match="run the transform for 2026-11-17"):
         run_alerts(cfg, DAY + dt.timedelta(days=1))
     assert AS_OF.isoformat() == "2026-11-16T23:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "value", "unit", "expected"),
+    [
+        ("fr", 1, "business_days", "1 jour ouvré"),
+        ("fr", 1.5, "weeks", "1,5 semaine"),
+        ("fr", 2, "weeks", "2 semaines"),
+        ("fr", 30, "business_minutes", "30 minutes ouvrées"),
+        ("en", 1, "business_days", "1 business day"),
+        ("en", 1.5, "weeks", "1.5 weeks"),
+    ],
+)
+def test_quantities_agree_in_number(lang, value, unit, expected) -> None:
+    from zoneinfo import ZoneInfo
+
+    from vigie.alerts.render import Texts
+
+    assert Texts(lang, ZoneInfo("Europe/Paris")).quantity(value, unit) == expected

@@ -23,15 +23,22 @@ MONTHS = {
            "September", "October", "November", "December"],
 }  # fmt: skip
 
+# (singular, plural) per unit. French takes the singular below 2 ("1,5 jour ouvré").
 UNITS = {
-    "fr": {"business_days": "jours ouvrés", "working_days": "jours ouvrables",
-           "calendar_days": "jours calendaires", "weeks": "semaines",
-           "business_minutes": "minutes ouvrées", "business_hours": "heures ouvrées",
-           "seconds": "secondes"},
-    "en": {"business_days": "business days", "working_days": "working days",
-           "calendar_days": "calendar days", "weeks": "weeks",
-           "business_minutes": "business minutes", "business_hours": "business hours",
-           "seconds": "seconds"},
+    "fr": {"business_days": ("jour ouvré", "jours ouvrés"),
+           "working_days": ("jour ouvrable", "jours ouvrables"),
+           "calendar_days": ("jour calendaire", "jours calendaires"),
+           "weeks": ("semaine", "semaines"),
+           "business_minutes": ("minute ouvrée", "minutes ouvrées"),
+           "business_hours": ("heure ouvrée", "heures ouvrées"),
+           "seconds": ("seconde", "secondes")},
+    "en": {"business_days": ("business day", "business days"),
+           "working_days": ("working day", "working days"),
+           "calendar_days": ("calendar day", "calendar days"),
+           "weeks": ("week", "weeks"),
+           "business_minutes": ("business minute", "business minutes"),
+           "business_hours": ("business hour", "business hours"),
+           "seconds": ("second", "seconds")},
 }  # fmt: skip
 
 WORDS = {
@@ -45,8 +52,8 @@ WORDS = {
         "sec_overdue": "Demandes sans réponse, délai dépassé",
         "sec_missed": "Réponses données hors délai",
         "breach_line": "{label} — {period} : {rate} ({num} sur {den}) pour un seuil de {threshold}, soit {gap} points en dessous.",
-        "overdue_line": "{ref} ({label}) — reçue le {received}, échéance le {deadline} : {elapsed} {unit} écoulés pour un objectif de {target} (+{over}).",
-        "missed_line": "{ref} ({label}) — reçue le {received}, répondue le {responded} : {elapsed} {unit} pour un objectif de {target} (+{over}).",
+        "overdue_line": "{ref} ({label}) — reçue le {received}, échéance le {deadline} : sans réponse après {elapsed} pour un objectif de {target} (+{over}).",
+        "missed_line": "{ref} ({label}) — reçue le {received}, répondue le {responded} : {elapsed} pour un objectif de {target} (+{over}).",
         "more": "… et {n} autres.",
         "period_day": "journée du {d}",
         "period_week": "semaine du {a} au {b}",
@@ -67,8 +74,8 @@ WORDS = {
         "sec_overdue": "Unanswered requests past their deadline",
         "sec_missed": "Replies given after the deadline",
         "breach_line": "{label} — {period}: {rate} ({num} of {den}) against a threshold of {threshold}, {gap} points below.",
-        "overdue_line": "{ref} ({label}) — received {received}, due {deadline}: {elapsed} {unit} elapsed for a target of {target} (+{over}).",
-        "missed_line": "{ref} ({label}) — received {received}, answered {responded}: {elapsed} {unit} for a target of {target} (+{over}).",
+        "overdue_line": "{ref} ({label}) — received {received}, due {deadline}: no reply after {elapsed} for a target of {target} (+{over}).",
+        "missed_line": "{ref} ({label}) — received {received}, answered {responded}: {elapsed} for a target of {target} (+{over}).",
         "more": "… and {n} more.",
         "period_day": "day {d}",
         "period_week": "week {a} to {b}",
@@ -119,8 +126,13 @@ class Texts:
             return self.w("period_week").format(a=self.date(start), b=self.date(end - dt.timedelta(days=1)))
         return self.w("period_month").format(m=MONTHS[self.lang][start.month - 1], y=start.year)
 
-    def unit(self, unit: str | None) -> str:
-        return UNITS[self.lang].get(unit or "", unit or "")
+    def quantity(self, value: float, unit: str | None) -> str:
+        """'1 jour ouvré', '1,5 jour ouvré', '2 jours ouvrés' / '1 business day', '2 business days'."""
+        forms = UNITS[self.lang].get(unit or "")
+        if forms is None:
+            return f"{_num(value, self.lang)} {unit or ''}".strip()
+        singular = abs(value) < 2 if self.lang == "fr" else abs(value) == 1
+        return f"{_num(value, self.lang)} {forms[0] if singular else forms[1]}"
 
     def line(self, a: Alert, label: str) -> str:
         if a.kind == BREACH:
@@ -140,9 +152,8 @@ class Texts:
             "received": self.date(a.received_at) if a.received_at else "?",
             "deadline": self.date(a.deadline_at) if a.deadline_at else "?",
             "responded": self.date(a.responded_at) if a.responded_at else "?",
-            "elapsed": _num(elapsed, self.lang),
-            "unit": self.unit(a.elapsed_unit or a.target_unit),
-            "target": f"{_num(target, self.lang)} {self.unit(a.target_unit)}" if target is not None else "?",
+            "elapsed": self.quantity(elapsed, a.elapsed_unit or a.target_unit),
+            "target": self.quantity(target, a.target_unit) if target is not None else "?",
             "over": _num(over, self.lang) if over is not None else "?",
         }
         return self.w(f"{a.kind}_line").format(**fields)
