@@ -224,3 +224,18 @@ def test_checks_while_this_process_holds_the_warehouse_read_write(cfg) -> None:
         assert run_checks(cfg, DAY).success
     finally:
         held.close()
+
+
+def test_changed_commitment_rewrites_the_suite_in_the_same_process(cfg) -> None:
+    good_batches(cfg)
+    good_marts(cfg)
+    assert len(run_checks(cfg, DAY).breached_commitments) == 1
+    # lower the email threshold to 0.4: ETAT_CIVIL's 2/5 = 0.4 now meets it
+    commitments = [c.model_copy(update={"threshold": 0.4}) if c.id == "email_response_5bd" else c
+                   for c in cfg.commitments]
+    relaxed = cfg.model_copy(update={"commitments": commitments})
+    result = run_checks(relaxed, DAY)
+    assert result.breached_commitments == []
+    stored = json.loads((cfg.path("var/gx") / "gx" / "expectations" / "commitments.json").read_text())
+    mins = sorted(e["kwargs"]["min_value"] for e in stored["expectations"])
+    assert mins == [0.4, 0.85]
