@@ -187,3 +187,10 @@ def test_quantities_agree_in_number(lang, value, unit, expected) -> None:
     from vigie.alerts.render import Texts
 
     assert Texts(lang, ZoneInfo("Europe/Paris")).quantity(value, unit) == expected
+
+
+def test_missing_warehouse_is_not_created(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    with pytest.raises(FileNotFoundError, match="run the transform for 2026-11-16 first"):
+        run_alerts(cfg, DAY)
+    assert not cfg.path("var/warehouse/vigie.duckdb").exists()

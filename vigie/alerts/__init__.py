@@ -57,7 +57,10 @@ def run_alerts(cfg: VigieConfig, day: dt.date) -> AlertsResult:
 
         smtp_settings = settings_for(cfg.outputs.smtp_connection_id)  # fail before any work
 
-    con = duckdb.connect(str(cfg.path(cfg.outputs.warehouse)))
+    warehouse = cfg.path(cfg.outputs.warehouse)
+    if not warehouse.is_file():  # connect() would create an empty warehouse
+        raise FileNotFoundError(f"warehouse {warehouse} does not exist: run the transform for {day} first")
+    con = duckdb.connect(str(warehouse))
     try:
         ensure_alert_log(con)
         check_marts_as_of(con, cfg, day)
