@@ -85,10 +85,7 @@ def test_run_twice_gives_identical_marts_and_no_new_alert(tmp_path: Path) -> Non
     # The BI snapshot holds the same marts and opens read-only while nobody writes.
     snap = duckdb.connect(str(var / "bi" / "vigie_bi.duckdb"), read_only=True)
     try:
-        n = snap.execute("select count(*) from requests").fetchone()[0] if snap.execute(
-            "select count(*) from information_schema.tables where table_name = 'requests' "
-            "and table_schema = 'main'").fetchone()[0] else snap.execute(
-            "select count(*) from marts.requests").fetchone()[0]
+        n = snap.execute("select count(*) from marts.requests").fetchone()[0]
     finally:
         snap.close()
     assert n == marts_1["requests"][0]
