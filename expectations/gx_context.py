@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 DATASOURCE = "vigie"
 SITE_NAME = "vigie"
 FINGERPRINT_KEY = "vigie_fingerprint"
-INDEX_RESULTS_LIMIT = 200  # about ten nights of results on the Data Docs index page
+INDEX_RESULTS_LIMIT = 100  # about five nights of results on the Data Docs index page
 
 
 @dataclass

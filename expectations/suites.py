@@ -116,20 +116,37 @@ class SuiteSpec:
         return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _python_type(t: pa.DataType) -> str:
-    """GX ``type_`` for a column read with ``pd.ArrowDtype`` (the dtype's ``.type``)."""
-    if pa.types.is_timestamp(t):
-        return "datetime"
+def pandas_dtype(t: pa.DataType) -> Any:
+    """pandas dtype a landed column is read as (``types_mapper`` of ``Table.to_pandas``).
+
+    Nullable ``Int64`` and ``boolean`` keep integers and flags typed when they hold nulls
+    (numpy would turn them into float64 / object); every other type keeps pandas' default
+    (``str``, ``datetime64[us, UTC]``, ``object`` for lists). Not ``pd.ArrowDtype``: GX 1.24
+    spends about 0.25 s per validation on ArrowDtype frames against 0.02 s on these.
+    """
+    import pandas as pd
+
     if pa.types.is_integer(t):
-        return "int"
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(t):
+        return pd.BooleanDtype()
+    return None
+
+
+def _python_type(t: pa.DataType) -> str:
+    """GX ``type_`` matching the ``.type`` of the dtype ``pandas_dtype`` gives the column."""
+    if pa.types.is_timestamp(t):
+        return "Timestamp"
+    if pa.types.is_integer(t):
+        return "int64"
     if pa.types.is_boolean(t):
         return "bool"
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return "str"
     if pa.types.is_list(t):
-        return "list"
+        return "object"  # lists arrive as object arrays; a list read as text would be 'str'
     if pa.types.is_floating(t):
-        return "float"
+        return "float64"
     raise ValueError(f"no GX type mapping for Arrow type {t}")
 
 

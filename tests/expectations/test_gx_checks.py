@@ -86,7 +86,7 @@ def test_suites_are_generated_from_the_contract_and_config(cfg) -> None:
     assert first.expectation == "ExpectTableColumnsToMatchOrderedList"
     assert first.kwargs["column_list"][:4] == ["source_id", "mailbox", "service_code", "folder_role"]
     types = {c.kwargs["column"]: c.kwargs["type_"] for c in spec.checks if c.expectation == "ExpectColumnValuesToBeOfType"}
-    assert types["received_at"] == "datetime" and types["references_keys"] == "list"
+    assert types["received_at"] == "Timestamp" and types["references_keys"] == "object"
     assert types["from_is_internal"] == "bool"
     assert {c.severity for c in spec.checks} == {"blocking", "warning"}
     csuite = commitments_suite(cfg)
