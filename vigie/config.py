@@ -222,6 +222,9 @@ class AsteriskQueueLogSource(_Source):
     path: str  # a file, or a glob of rotated files (queue_log, queue_log.1 ...)
     queues: dict[str, str]  # queue name -> service code
     short_abandon_seconds: int = Field(default=5, ge=0)
+    # Saved read positions (<landing>/<id>/_state.json) and their safety margin, in seconds.
+    incremental: bool = True
+    overlap_seconds: int = Field(default=3600, ge=0)
 
 
 class AsteriskCdrCsvSource(_Source):
@@ -265,6 +268,9 @@ class GlpiSqlSource(_Source):
     groups: dict[int, str] = Field(default_factory=dict)  # glpi_groups.id -> service code
     categories: dict[int, str] = Field(default_factory=dict)  # fallback: itilcategories.id
     overlap_days: int = Field(default=1, ge=0)
+    # glpi_entities.id of the collectivité's entities; tickets of other entities (another
+    # commune of a shared instance) are never read. None = every entity.
+    entities: list[int] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_location(self) -> GlpiSqlSource:
@@ -293,6 +299,17 @@ class Alerts(_Strict):
     language: Literal["fr", "en"] = "fr"
     from_address: str = "vigie@localhost"
     max_age_days: int = Field(default=35, ge=0)  # older periods never page service heads
+    # Each digest also posted as JSON to this webhook (URL from the Airflow connection).
+    webhook_connection_id: str | None = None
+    webhook_format: Literal["mattermost", "slack", "teams"] = "mattermost"
+
+
+class Quality(_Strict):
+    # A business day whose landed rows fall below volume_ratio x the median of the same weekday
+    # over the previous baseline_weeks weeks (at least min_baseline_days known) is incomplete.
+    volume_ratio: float = Field(default=0.5, gt=0, le=1)
+    baseline_weeks: int = Field(default=4, ge=1, le=52)
+    min_baseline_days: int = Field(default=2, ge=1)
 
 
 class Pseudonymisation(_Strict):
@@ -309,6 +326,7 @@ class VigieConfig(_Strict):
     sources: list[Source] = Field(default_factory=list)
     outputs: Outputs = Outputs()
     alerts: Alerts = Alerts()
+    quality: Quality = Quality()
     pseudonymisation: Pseudonymisation = Pseudonymisation()
     # Filled by load_config: the directory relative paths resolve against.
     base_dir: Path = Field(default=Path("."), exclude=True)

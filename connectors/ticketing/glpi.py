@@ -226,6 +226,7 @@ def read_interval(
             upper.replace(tzinfo=glpi_tz).astimezone(dt.UTC).isoformat(),
         ],
         "overlap_days": source.overlap_days,
+        "entities": source.entities,
         "tickets_deleted": deleted,
         "invalid_timestamps": dict(sorted(reader.clock.invalid.items())),
         "rows": {name: t.num_rows for name, t in landed.items()},
@@ -289,7 +290,7 @@ class _Reader:
         t = self.t
         fu, ta, so = t["glpi_itilfollowups"], t["glpi_tickettasks"], t["glpi_itilsolutions"]
         sa, lg = t["glpi_ticketsatisfactions"], t["glpi_logs"]
-        return or_(
+        active = or_(
             self._in_window(tk.c.date_mod),
             self._in_window(tk.c.date),
             tk.c.id.in_(
@@ -314,6 +315,11 @@ class _Reader:
                 )
             ),
         )
+        if self.source.entities is None:
+            return active
+        # Only the collectivité's entities: another commune's tickets on a shared instance are
+        # never read (data minimisation), not even as tombstones.
+        return and_(tk.c.entities_id.in_(self.source.entities), active)
 
     def users_key(self, users_id: Any) -> str | None:
         if users_id is None or int(users_id) == 0:
