@@ -350,6 +350,7 @@ class VigieConfig(_Strict):
             if c.services != "all":
                 for code in c.services:
                     check(f"commitments[{c.id}].services", code)
+        _check_commitment_versions(self.commitments)
         for s in self.sources:
             if isinstance(s, AsteriskQueueLogSource):
                 for q, code in s.queues.items():
@@ -378,19 +379,78 @@ class VigieConfig(_Strict):
         return next(s for s in self.services if s.code == code)
 
     def all_commitments(self) -> list[Commitment]:
-        """Presets first, then the file's own commitments (an id in both: the file wins)."""
+        """Every commitment version: presets, then the file's own, stably sorted by valid_from.
+
+        Several entries with one id are versions of one commitment (non-overlapping
+        [valid_from, valid_to), checked at load). A file version of a preset's id replaces the
+        preset on its own dates only; the preset still applies where no file version does, so
+        changing a preset "from 1 March" keeps history judged by the preset. Sorted by
+        valid_from so that a mapping built by id keeps each id's latest version.
+        """
         from vigie.commitment_presets import PRESETS
 
-        merged: dict[str, Commitment] = {}
+        merged: list[Commitment] = []
         for name in self.presets:
             for c in PRESETS[name]:
-                merged[c.id] = c
-        for c in self.commitments:
-            merged[c.id] = c
-        return list(merged.values())
+                overrides = [f for f in self.commitments if f.id == c.id]
+                merged.extend(_uncovered_versions(c, overrides))
+        merged.extend(self.commitments)
+        return sorted(merged, key=lambda c: c.valid_from)
+
+    def commitments_in_force(self, day: dt.date) -> list[Commitment]:
+        """The version of each commitment id in force on local date ``day`` (one per id)."""
+        return [
+            c for c in self.all_commitments()
+            if c.valid_from <= day and (c.valid_to is None or day < c.valid_to)
+        ]
 
     def sources_of(self, *types: str) -> list[Any]:
         return [s for s in self.sources if s.type in types and s.enabled]
+
+
+_FOREVER = dt.date.max
+
+
+def _span(c: Commitment) -> str:
+    return f"[{c.valid_from}, {c.valid_to or 'open'})"
+
+
+def _check_commitment_versions(commitments: list[Commitment]) -> None:
+    """Versions of one id must not overlap and must judge the same channel and metric.
+
+    Why: the engine judges a request by the version in force on its local receipt date; two
+    versions in force on one date would judge it twice, and a version changing the channel
+    would make one commitment's history mix two kinds of requests.
+    """
+    for i, a in enumerate(commitments):
+        for j in range(i + 1, len(commitments)):
+            b = commitments[j]
+            if a.id != b.id:
+                continue
+            where = f"commitments[{i}:{a.id}] {_span(a)} and commitments[{j}:{b.id}] {_span(b)}"
+            if (a.channel, a.metric) != (b.channel, b.metric):
+                raise ValueError(f"versions of one commitment must share channel and metric: {where}")
+            if a.valid_from < (b.valid_to or _FOREVER) and b.valid_from < (a.valid_to or _FOREVER):
+                raise ValueError(
+                    f"versions of commitment {a.id!r} overlap: {where}; "
+                    "give each version a valid_from after the previous one's valid_to (exclusive)"
+                )
+
+
+def _uncovered_versions(preset: Commitment, overrides: list[Commitment]) -> list[Commitment]:
+    """The preset cut to the date ranges that no file version of its id covers."""
+    pieces: list[Commitment] = []
+    start, end = preset.valid_from, preset.valid_to or _FOREVER
+    for o in sorted(overrides, key=lambda c: c.valid_from):
+        if o.valid_from > start:
+            cut = min(o.valid_from, end)
+            pieces.append(preset.model_copy(update={"valid_from": start, "valid_to": cut}))
+        start = max(start, o.valid_to or _FOREVER)
+        if start >= end:
+            break
+    if start < end:
+        pieces.append(preset.model_copy(update={"valid_from": start, "valid_to": preset.valid_to}))
+    return pieces
 
 
 def _key(loc: tuple[Any, ...], data: Any) -> str:

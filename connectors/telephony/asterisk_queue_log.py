@@ -29,8 +29,10 @@ malformed line is reported by exactly one night.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -38,7 +40,18 @@ from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import QUEUE_LOG_EVENTS, TS
 from connectors.pseudonymise import Pseudonymiser, mask_digit_runs_array
-from connectors.telephony.source_files import read_lines, resolve_files
+from connectors.telephony.queue_log_state import (
+    DAY_SECONDS,
+    FileState,
+    best_checkpoint,
+    can_skip,
+    first_line_key,
+    load_state,
+    save_state,
+    state_path,
+    tail_sha,
+)
+from connectors.telephony.source_files import read_lines_from, resolve_files
 from vigie.config import AsteriskQueueLogSource, VigieConfig
 from vigie.intervals import NightInterval
 
@@ -86,20 +99,87 @@ def _empty_to_null(arr: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
+@dataclass
+class _FileRead:
+    """One file's night: raw events (with their line text for deduplication), rejects with
+    their line text, statistics, and what the read taught for the saved state."""
+
+    table: pa.Table
+    rejects: list[tuple[Reject, str]]
+    stats: dict[str, int]
+    state: FileState | None
+
+
+def _new_state(
+    path: Path,
+    anchor: pa.Array,
+    starts: pa.Array | None,
+    line_base: int,
+    previous: FileState | None,
+    offset: int,
+) -> FileState:
+    """File state after reading from ``offset``: anchor range and one checkpoint per UTC day
+    start crossed (the first line from which every earlier line's anchor is below it)."""
+    size = path.stat().st_size
+    a = anchor.to_numpy(zero_copy_only=False)
+    seg_min = int(a.min()) if len(a) else None
+    seg_max = int(a.max()) if len(a) else None
+    keep_old = previous is not None and offset > 0
+    min_anchor = previous.min_anchor if keep_old and previous else seg_min
+    max_anchor = seg_max
+    if keep_old and previous and previous.max_anchor is not None:
+        max_anchor = previous.max_anchor if seg_max is None else max(seg_max, previous.max_anchor)
+    checkpoints = [c for c in previous.checkpoints if c[1] <= offset] if keep_old and previous else []
+    if starts is not None and len(a) > 1:
+        running_max = np.maximum.accumulate(a)
+        start_arr = starts.to_numpy()
+        first_t = (int(a[0]) // DAY_SECONDS + 1) * DAY_SECONDS
+        known = {c[0] for c in checkpoints}
+        for threshold in range(first_t, int(running_max[-1]) + 1, DAY_SECONDS):
+            i = int(np.searchsorted(running_max, threshold, side="left"))
+            if 0 < i < len(a) and threshold not in known:
+                off = int(start_arr[i])
+                checkpoints.append((threshold, off, line_base + i, tail_sha(path, off)))
+    return FileState(
+        size=size,
+        end_tail=tail_sha(path, size),
+        min_anchor=min_anchor,
+        max_anchor=max_anchor,
+        checkpoints=sorted(checkpoints),
+    )
+
+
 def _read_file(
-    source_id: str, path: Path, night: NightInterval
-) -> tuple[pa.Table, list[Reject], dict[str, int]]:
+    source_id: str,
+    path: Path,
+    night: NightInterval,
+    previous: FileState | None = None,
+    overlap_seconds: int = 3600,
+) -> _FileRead:
     """Events of one file inside the night, with their line numbers, and the night's rejects.
 
     Only the leading epoch is parsed on every line; the full split runs on the lines of the
-    night (about 1/30 of a month-long file)."""
-    lines = read_lines(source_id, path)
+    night (about 1/30 of a month-long file). With a saved state the read starts at the latest
+    valid checkpoint at or before the night's start minus the overlap window."""
+    start = int(night.start_utc.timestamp())
+    end = int(night.end_utc.timestamp())
+    offset, line_base = 0, 0
+    if previous is not None:
+        offset, line_base = best_checkpoint(path, previous, start - overlap_seconds)
+    lines, starts = read_lines_from(source_id, path, offset)
     head = pc.extract_regex(lines, r"^(?P<epoch>\d{1,12})(?:\||$)")  # null when no match
     epoch = pc.if_else(pc.is_valid(head), head.field("epoch"), None).cast(pa.int64())
-    stats = {"lines": len(lines), "lines_without_epoch": epoch.null_count}
+    stats = {
+        "lines": line_base + len(lines),
+        "lines_read": len(lines),
+        "start_offset": offset,
+        "lines_without_epoch": epoch.null_count,
+    }
     if epoch.null_count == len(epoch):
         if not pc.any(pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)).as_py():
-            return QUEUE_LOG_EVENTS.empty_table(), [], stats  # empty or blank file
+            empty = QUEUE_LOG_EVENTS.empty_table().drop_columns(["source_id"])
+            empty = empty.append_column("_line", pa.array([], pa.string()))
+            return _FileRead(empty, [], stats, None)  # empty or blank file
         raise SourceUnavailable(
             f"source {source_id!r}: {str(path)!r} has {len(lines)} line(s) and none reads as "
             f"'epoch|callid|queuename|agent|event|data...': is the source's 'path' pointing at "
@@ -107,12 +187,11 @@ def _read_file(
         )
     # Night of each line: its own epoch, else the nearest earlier (then later) line's epoch.
     anchor = pc.fill_null_backward(pc.fill_null_forward(epoch))
-    start = int(night.start_utc.timestamp())
-    end = int(night.end_utc.timestamp())
+    new_state = _new_state(path, anchor, starts, line_base, previous, offset)
     in_night = pc.and_(pc.greater_equal(anchor, start), pc.less(anchor, end))
     index = pc.indices_nonzero(in_night)
     lines, epoch = lines.take(index), epoch.take(index)
-    line_no = pc.add(index.cast(pa.int64()), 1)
+    line_no = pc.add(index.cast(pa.int64()), 1 + line_base)
     # Blank lines are no records: skipped, not rejected.
     nonblank = pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)
     lines, epoch, line_no = lines.filter(nonblank), epoch.filter(nonblank), line_no.filter(nonblank)
@@ -125,13 +204,14 @@ def _read_file(
     no_event = pc.equal(pc.utf8_trim_whitespace(pc.fill_null(cols["event"], "")), "")
     bad = pc.or_(pc.or_(too_few, pc.invert(epoch_ok)), no_event)
 
-    rejects: list[Reject] = []
+    rejects: list[tuple[Reject, str]] = []
     if pc.any(bad).as_py():
-        for pos, n, few, ok in zip(
+        for pos, n, few, ok, text in zip(
             line_no.filter(bad).to_pylist(),
             nfields.filter(bad).to_pylist(),
             too_few.filter(bad).to_pylist(),
             epoch_ok.filter(bad).to_pylist(),
+            lines.filter(bad).to_pylist(),
             strict=True,
         ):
             if few:
@@ -143,7 +223,7 @@ def _read_file(
                 reason = "epoch (field 1) is not an integer number of seconds"
             else:
                 reason = "event name (field 5) is empty"
-            rejects.append(Reject(TABLE, path.name, f"line {pos}", reason))
+            rejects.append((Reject(TABLE, path.name, f"line {pos}", reason), text))
 
     keep = pc.invert(bad)
     n_keep = int(pc.sum(keep).as_py() or 0)
@@ -153,9 +233,44 @@ def _read_file(
             "source_line": line_no.filter(keep),
             "epoch": epoch.filter(keep),
             **{name: cols[name].filter(keep) for name in FIELDS[1:]},
+            "_line": lines.filter(keep),
         }
     )
-    return table, rejects, stats
+    return _FileRead(table, rejects, stats, new_state)
+
+
+def dedup_across_files(reads: list[_FileRead]) -> tuple[list[pa.Table], list[Reject], int]:
+    """Drop lines whose exact text already occurs in an earlier file of the stream.
+
+    A rotated copy left beside its original (``queue_log.1`` and ``queue_log.1.gz`` during
+    compression, logrotate ``copy``) would otherwise double every event. Identical lines inside
+    one file are kept: Asterisk wrote them twice. Returns tables, rejects and the number of
+    lines dropped."""
+    seen: list[pa.Array] = []
+    seen_rejects: set[str] = set()
+    tables: list[pa.Table] = []
+    rejects: list[Reject] = []
+    dropped = 0
+    for read in reads:
+        table = read.table
+        if seen and table.num_rows:
+            prior = pa.concat_arrays(seen)
+            dup = pc.is_in(table.column("_line"), value_set=prior)
+            n_dup = int(pc.sum(dup).as_py() or 0)
+            if n_dup:
+                dropped += n_dup
+                table = table.filter(pc.invert(dup))
+        if read.table.num_rows:
+            seen.append(read.table.column("_line").combine_chunks())
+        for reject, text in read.rejects:
+            if text in seen_rejects:
+                dropped += 1
+                continue
+            rejects.append(reject)
+        seen_rejects.update(text for _, text in read.rejects)
+        if table.num_rows:
+            tables.append(table.drop_columns(["_line"]))
+    return tables, rejects, dropped
 
 
 def _pseudonymise(raw: pa.Table, pseudo: Pseudonymiser) -> pa.Table:
@@ -198,16 +313,31 @@ def read_interval(
     cfg: VigieConfig, source: AsteriskQueueLogSource, night: NightInterval, pseudo: Pseudonymiser
 ) -> ExtractResult:
     files = resolve_files(source.id, cfg.path(source.path), "queue_log")
-    tables: list[pa.Table] = []
-    rejects: list[Reject] = []
+    spath = state_path(cfg.path(cfg.outputs.landing), source.id)
+    saved = load_state(spath) if source.incremental else {}
+    new_states: dict[str, FileState] = {}
+    reads: list[_FileRead] = []
     file_stats: dict[str, dict[str, int]] = {}
+    start = int(night.start_utc.timestamp())
+    end = int(night.end_utc.timestamp())
     for path in files:
-        table, file_rejects, stats = _read_file(source.id, path, night)
-        stats["events_in_night"] = table.num_rows
-        file_stats[path.name] = stats
-        if table.num_rows:
-            tables.append(table)
-        rejects.extend(file_rejects)
+        key = first_line_key(path) if source.incremental else None
+        previous = saved.get(key) if key else None
+        if previous is not None and can_skip(path, previous, start - source.overlap_seconds, end):
+            new_states[key] = previous  # type: ignore[index]
+            file_stats[path.name] = {"skipped_by_state": 1, "events_in_night": 0}
+            continue
+        read = _read_file(source.id, path, night, previous, source.overlap_seconds)
+        read.stats["events_in_night"] = read.table.num_rows
+        file_stats[path.name] = read.stats
+        reads.append(read)
+        if key and read.state is not None:
+            new_states[key] = read.state
+    tables, rejects, duplicates = dedup_across_files(reads)
+    if source.incremental:
+        # Keep states of files not seen tonight only if they could come back (never: a file
+        # that left the glob is gone), so the state holds exactly the current files.
+        save_state(spath, new_states)
     if tables:
         events = _pseudonymise(pa.concat_tables(tables), pseudo)
     else:
@@ -220,5 +350,10 @@ def read_interval(
         night.day,
         len(rejects),
     )
-    meta = {"files": [p.name for p in files], "file_stats": file_stats, "events": events.num_rows}
+    meta = {
+        "files": [p.name for p in files],
+        "file_stats": file_stats,
+        "events": events.num_rows,
+        "duplicate_lines_dropped": duplicates,
+    }
     return ExtractResult(tables={TABLE: events}, rejects=rejects, meta=meta)

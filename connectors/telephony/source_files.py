@@ -14,6 +14,7 @@ import gzip
 import re
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -89,19 +90,42 @@ def _split_lines(data: bytes, check_utf8: bool) -> pa.Array:
 def read_lines(source_id: str, path: Path) -> pa.Array:
     """The file's lines (line N is element N - 1; a trailing CR is removed); bytes that are not
     UTF-8 become U+FFFD (caller-id names hold arbitrary bytes; those fields are dropped)."""
+    return read_lines_from(source_id, path, 0)[0]
+
+
+def read_lines_from(source_id: str, path: Path, offset: int) -> tuple[pa.Array, pa.Array | None]:
+    """The lines of the file from byte ``offset`` (0 for ``.gz``), and the byte offset in the
+    file where each line starts (None when bytes had to be replaced, so offsets are not exact).
+
+    Offsets let an incremental reader save a position (connectors.telephony.queue_log_state)."""
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(path.read_bytes())
+        else:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                raw = fh.read()
     except OSError as exc:
         raise SourceUnavailable(
             f"source {source_id!r}: cannot read {str(path)!r}: {exc.strerror or exc}; check the "
             f"file's permissions for the user running Vigie"
         ) from None
     if not raw:
-        return pa.array([], pa.string())
+        return pa.array([], pa.string()), pa.array([], pa.int64())
+    exact = True
     try:
         lines = _split_lines(raw, check_utf8=True)
     except pa.ArrowInvalid:
+        exact = False
         lines = _split_lines(raw.decode("utf-8", errors="replace").encode("utf-8"), check_utf8=True)
+    starts = None
+    if exact and path.suffix != ".gz":
+        sizes = pc.add(pc.binary_length(lines).cast(pa.int64()), 1).to_numpy()
+        cum = np.empty(len(sizes), dtype=np.int64)
+        cum[0] = offset
+        np.cumsum(sizes[:-1], out=cum[1:])
+        cum[1:] += offset
+        starts = pa.array(cum)
     if b"\r" in raw:
         lines = pc.utf8_rtrim(lines, characters="\r")
-    return lines
+    return lines, starts

@@ -152,7 +152,7 @@ def test_rerun_replaces_the_batch(telephony_cfg):
     assert files == ["_batch.json", "queue_log_events.parquet", "rejects.parquet"]
     assert second.row_counts == {"queue_log_events": 25} and second.reject_count == 2
     assert (second.path / "queue_log_events.parquet").read_bytes() == content  # identical bytes
-    assert sorted(p.name for p in second.path.parent.iterdir()) == ["day=2026-10-25"]
+    assert sorted(p.name for p in second.path.parent.iterdir()) == ["_state.json", "day=2026-10-25"]
     assert len(_events(second.path)) == 25
 
 
