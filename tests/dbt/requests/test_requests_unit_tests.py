@@ -15,6 +15,7 @@ EXPECTED_UNIT_TESTS = {
     "email_threading_in_reply_to_references_subject_window",
     "email_requests_reminders_acknowledgement_replies_exclusions",
     "tickets_first_response_group_and_category",
+    "tickets_resolution_without_pending_time",
     "requests_unioned_keeps_every_channel_and_exclusion",
 }
 

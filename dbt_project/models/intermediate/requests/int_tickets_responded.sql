@@ -7,7 +7,12 @@
 --   group); else the category mapping; else null, flagged in service_mapping = 'unmapped';
 -- * first response: the earliest public follow-up, public task or solution written by a known
 --   user who is not one of the ticket's requesters;
--- * acknowledgement: takeintoaccountdate; resolution: solvedate.
+-- * acknowledgement: takeintoaccountdate;
+-- * resolution: solvedate moved back by the time spent pending (status 4, waiting for the
+--   citizen) between opening and solvedate: from the status history (glpi_logs option 12) when
+--   the ticket has any, else GLPI's waiting_duration (resolution_pending_source says which).
+--   resolved_at is that adjusted instant, so the engine's resolution commitments never count
+--   pending time; solved_at keeps GLPI's solvedate.
 -- Responses, acknowledgements and resolutions at or after as_of are not known yet (null).
 with night as (
     select {{ as_of() }} as as_of
@@ -105,6 +110,74 @@ first_responses as (
     group by public_answers.source_id, public_answers.ticket_id
 ),
 
+status_changes as (
+    -- status history known as of the night: each change opens a segment that lasts until the
+    -- next change (or as_of); ties on the same instant are ordered by log id
+    select
+        logs.source_id,
+        logs.item_id as ticket_id,
+        logs.new_value,
+        logs.changed_at as segment_start,
+        coalesce(
+            lead(logs.changed_at) over (
+                partition by logs.source_id, logs.item_id order by logs.changed_at, logs.log_id
+            ),
+            night.as_of
+        ) as segment_end
+    from {{ ref('stg_glpi__logs') }} as logs
+    cross join night
+    where logs.itemtype = 'Ticket'
+      and logs.search_option_id = 12
+      and logs.changed_at < night.as_of
+),
+
+pending_from_history as (
+    -- seconds in status 4 inside [opening, solvedate), per ticket that has any status history
+    select
+        status_changes.source_id,
+        status_changes.ticket_id,
+        sum(
+            case
+                when status_changes.new_value = '4' and tickets.solved_at is not null then greatest(
+                    0,
+                    epoch(least(status_changes.segment_end, tickets.solved_at))
+                    - epoch(greatest(status_changes.segment_start, tickets.opened_at))
+                )
+                else 0
+            end
+        ) as pending_seconds
+    from status_changes
+    inner join tickets
+        on status_changes.source_id = tickets.source_id
+        and status_changes.ticket_id = tickets.ticket_id
+    group by status_changes.source_id, status_changes.ticket_id
+),
+
+resolution_pending as (
+    -- the status history when the ticket has one, else GLPI's waiting_duration (seconds pending,
+    -- working seconds when its entity has a calendar), capped so resolution >= opening
+    select
+        tickets.source_id,
+        tickets.ticket_id,
+        case
+            when pending_from_history.ticket_id is not null
+                then cast(pending_from_history.pending_seconds as bigint)
+            else least(
+                greatest(coalesce(tickets.waiting_duration_seconds, 0), 0),
+                cast(greatest(epoch(tickets.solved_at) - epoch(tickets.opened_at), 0) as bigint)
+            )
+        end as pending_seconds,
+        case
+            when pending_from_history.ticket_id is not null then 'status_history'
+            else 'waiting_duration'
+        end as pending_source
+    from tickets
+    left join pending_from_history
+        on tickets.source_id = pending_from_history.source_id
+        and tickets.ticket_id = pending_from_history.ticket_id
+    where tickets.solved_at is not null
+),
+
 tickets_mapped as (
     select
         tickets.*,
@@ -146,8 +219,18 @@ select
     first_responses.first_response_kind,
     case when tickets_mapped.taken_into_account_at < night.as_of then tickets_mapped.taken_into_account_at end
         as acknowledged_at,
-    case when tickets_mapped.solved_at < night.as_of then tickets_mapped.solved_at end as resolved_at,
+    case
+        when tickets_mapped.solved_at < night.as_of
+            then tickets_mapped.solved_at - to_seconds(resolution_pending.pending_seconds)
+    end as resolved_at,
+    case when tickets_mapped.solved_at < night.as_of then tickets_mapped.solved_at end as solved_at,
+    case when tickets_mapped.solved_at < night.as_of then resolution_pending.pending_seconds end
+        as resolution_pending_seconds,
+    case when tickets_mapped.solved_at < night.as_of then resolution_pending.pending_source end
+        as resolution_pending_source,
     tickets_mapped.waiting_duration_seconds,
+    tickets_mapped.takeintoaccount_delay_seconds as glpi_takeintoaccount_delay_seconds,
+    tickets_mapped.solve_delay_seconds as glpi_solve_delay_seconds,
     ticket_requesters.requester_key,
     false as is_excluded,
     cast(null as varchar) as exclusion_reason,
@@ -162,3 +245,6 @@ left join first_responses
 left join ticket_requesters
     on tickets_mapped.source_id = ticket_requesters.source_id
     and tickets_mapped.ticket_id = ticket_requesters.ticket_id
+left join resolution_pending
+    on tickets_mapped.source_id = resolution_pending.source_id
+    and tickets_mapped.ticket_id = resolution_pending.ticket_id
