@@ -47,7 +47,8 @@ CONFIG_TABLES: dict[str, str] = {
     "commitments": "commitment_id varchar, label varchar, channel varchar, metric varchar, "
     "target_value double, target_unit varchar, threshold double, min_volume integer, "
     "valid_from date, valid_to date, reference varchar",
-    "commitment_services": "commitment_id varchar, service_code varchar",
+    # valid_from: the version of the commitment the row scopes (versions share an id)
+    "commitment_services": "commitment_id varchar, service_code varchar, valid_from date",
     "phone_queues": "source_id varchar, queue_name varchar, service_code varchar, "
     "short_abandon_seconds integer",
     "mailboxes": "source_id varchar, mailbox varchar, service_code varchar",
@@ -111,7 +112,7 @@ def config_rows(
             )
         )
         codes = all_codes if c.services == "all" else list(dict.fromkeys(c.services))
-        rows["commitment_services"].extend((c.id, code) for code in codes)
+        rows["commitment_services"].extend((c.id, code, c.valid_from) for code in codes)
     for src in cfg.sources:
         if not src.enabled:
             continue

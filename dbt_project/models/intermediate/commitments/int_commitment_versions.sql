@@ -32,4 +32,6 @@ select
     end as valid_to,
     s.service_code
 from bounded as b
-inner join {{ source('config', 'commitment_services') }} as s on s.commitment_id = b.commitment_id
+-- each version has its own scope (a version may add or drop services)
+inner join {{ source('config', 'commitment_services') }} as s
+    on s.commitment_id = b.commitment_id and s.valid_from = b.valid_from
