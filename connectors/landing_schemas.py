@@ -68,6 +68,7 @@ REJECTS = _schema(("table_name", S), ("source_file", S), ("source_position", S),
 # Tables each source type lands (every one is written on every run, empty if need be).
 TABLES_BY_SOURCE_TYPE: dict[str, dict[str, pa.Schema]] = {
     "asterisk_queue_log": {"queue_log_events": QUEUE_LOG_EVENTS},
+    "asterisk_queue_log_sql": {"queue_log_events": QUEUE_LOG_EVENTS},
     "asterisk_cdr_csv": {"cdr_legs": CDR_LEGS},
     "maildir": {"email_messages": EMAIL_MESSAGES},
     "glpi_sql": {

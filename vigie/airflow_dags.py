@@ -36,7 +36,7 @@ from vigie.intervals import NIGHTLY_CRON
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DUCKDB_POOL = "vigie_duckdb"
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "telephony": ("asterisk_queue_log", "asterisk_cdr_csv"),
+    "telephony": ("asterisk_queue_log", "asterisk_cdr_csv", "asterisk_queue_log_sql"),
     "email": ("maildir",),
     "ticketing": ("glpi_sql",),
 }

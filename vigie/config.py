@@ -53,7 +53,13 @@ TargetUnit = Literal[
 # within 20 s" is first_response/seconds/20 and the pickup rate is first_response with no target.
 Metric = Literal["first_response", "acknowledgement", "resolution"]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-SOURCE_TYPES = ("asterisk_queue_log", "asterisk_cdr_csv", "maildir", "glpi_sql")
+SOURCE_TYPES = (
+    "asterisk_queue_log",
+    "asterisk_cdr_csv",
+    "maildir",
+    "glpi_sql",
+    "asterisk_queue_log_sql",
+)
 
 _RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -227,6 +233,19 @@ class AsteriskQueueLogSource(_Source):
     overlap_seconds: int = Field(default=3600, ge=0)
 
 
+class AsteriskQueueLogSqlSource(_Source):
+    """Asterisk realtime queue_log table (PostgreSQL, MySQL/MariaDB) through SQLAlchemy."""
+
+    type: Literal["asterisk_queue_log_sql"]
+    connection_id: str  # Airflow connection to the database (read-only session)
+    table: str = "queue_log"
+    # Zone of the naive `time` column: None = the collectivité's zone (Asterisk's default);
+    # "UTC" when queue_log_realtime_use_gmt=yes.
+    timezone: str | None = None
+    queues: dict[str, str]  # queue name -> service code
+    short_abandon_seconds: int = Field(default=5, ge=0)
+
+
 class AsteriskCdrCsvSource(_Source):
     type: Literal["asterisk_cdr_csv"]
     path: str
@@ -280,7 +299,11 @@ class GlpiSqlSource(_Source):
 
 
 Source = Annotated[
-    AsteriskQueueLogSource | AsteriskCdrCsvSource | MaildirSource | GlpiSqlSource,
+    AsteriskQueueLogSource
+    | AsteriskCdrCsvSource
+    | MaildirSource
+    | GlpiSqlSource
+    | AsteriskQueueLogSqlSource,
     Field(discriminator="type"),
 ]
 
@@ -352,7 +375,7 @@ class VigieConfig(_Strict):
                     check(f"commitments[{c.id}].services", code)
         _check_commitment_versions(self.commitments)
         for s in self.sources:
-            if isinstance(s, AsteriskQueueLogSource):
+            if isinstance(s, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
                 for q, code in s.queues.items():
                     check(f"sources[{s.id}].queues.{q}", code)
             elif isinstance(s, MaildirSource):

@@ -23,6 +23,7 @@ import holidays
 from vigie.config import (
     WEEKDAYS,
     AsteriskQueueLogSource,
+    AsteriskQueueLogSqlSource,
     Closure,
     GlpiSqlSource,
     MaildirSource,
@@ -116,7 +117,7 @@ def config_rows(
     for src in cfg.sources:
         if not src.enabled:
             continue
-        if isinstance(src, AsteriskQueueLogSource):
+        if isinstance(src, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
             rows["phone_queues"].extend(
                 (src.id, q, code, src.short_abandon_seconds) for q, code in src.queues.items()
             )

@@ -273,7 +273,8 @@ def dedup_across_files(reads: list[_FileRead]) -> tuple[list[pa.Table], list[Rej
     return tables, rejects, dropped
 
 
-def _pseudonymise(raw: pa.Table, pseudo: Pseudonymiser) -> pa.Table:
+def pseudonymise_events(raw: pa.Table, pseudo: Pseudonymiser) -> pa.Table:
+    """Raw queue_log fields -> landed columns (shared by the file and SQL connectors)."""
     event = raw.column("event").combine_chunks()
     is_enter = pc.equal(event, "ENTERQUEUE")
     null = pa.scalar(None, pa.string())
@@ -293,12 +294,16 @@ def _pseudonymise(raw: pa.Table, pseudo: Pseudonymiser) -> pa.Table:
     data["data5"] = pc.if_else(is_enter, null, data["data5"])  # undefined: may hold a name
     agent = raw.column("agent").combine_chunks()
     agent = pc.if_else(pc.is_in(agent, pa.array(["NONE", ""], pa.string())), null, agent)
-    epoch = raw.column("epoch").combine_chunks()
+    if "event_at" in raw.column_names:  # SQL tables carry microseconds
+        event_at = raw.column("event_at").combine_chunks().cast(TS)
+    else:
+        epoch = raw.column("epoch").combine_chunks()
+        event_at = pc.multiply(epoch, 1_000_000).cast(pa.timestamp("us")).cast(TS)
     return pa.table(
         {
             "source_file": raw.column("source_file"),
             "source_line": raw.column("source_line"),
-            "event_at": pc.multiply(epoch, 1_000_000).cast(pa.timestamp("us")).cast(TS),
+            "event_at": event_at,
             "callid": raw.column("callid"),
             "queue_name": raw.column("queue_name"),
             "agent_key": pseudo.key_array("agent", agent),
@@ -339,7 +344,7 @@ def read_interval(
         # that left the glob is gone), so the state holds exactly the current files.
         save_state(spath, new_states)
     if tables:
-        events = _pseudonymise(pa.concat_tables(tables), pseudo)
+        events = pseudonymise_events(pa.concat_tables(tables), pseudo)
     else:
         events = QUEUE_LOG_EVENTS.empty_table().drop_columns(["source_id"])
     log.info(

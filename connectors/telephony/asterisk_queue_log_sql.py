@@ -1,0 +1,197 @@
+"""Asterisk realtime ``queue_log`` table (SQL) -> ``queue_log_events``, like the file connector.
+
+Layouts found in the field (source-formats.md §2), detected from the table's columns:
+
+- Asterisk's schema: ``id, time, callid, queuename, agent, event, data1..data5``;
+- legacy: one ``data`` column holding the pipe-joined fields (``"1|2|15"``);
+- both (FreePBX): per row, ``data1..data5`` when any of them is non-empty, else ``data`` split
+  on ``|`` (a row written by a legacy writer into a table that has both).
+
+``time`` is a timestamp, or a ``char(26)`` string ``YYYY-MM-DD HH:MM:SS.ffffff`` (microseconds
+optional). Naive values are in ``source.timezone`` (default: the collectivité's zone, Asterisk's
+default; ``UTC`` with ``queue_log_realtime_use_gmt=yes``); the repeated autumn hour takes its
+first occurrence, as for CDR files. Microseconds are kept.
+
+The night is selected exactly on the UTC instant after a coarse SQL range (one day of margin on
+each side, so the query never depends on the database's own time zone rules). Landed position:
+``source_file`` = the table name, ``source_line`` = the row's ``id``; rejects say ``id N``.
+Pseudonymisation is the file connector's (``pseudonymise_events``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import zoneinfo
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import MetaData, String, Table, select
+from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+
+from connectors.extract import SourceUnavailable
+from connectors.landing import ExtractResult, Reject
+from connectors.landing_schemas import QUEUE_LOG_EVENTS
+from connectors.pseudonymise import Pseudonymiser
+from connectors.telephony.asterisk_queue_log import TABLE, pseudonymise_events
+from connectors.telephony.sql_engine import engine_for
+from vigie.config import AsteriskQueueLogSqlSource, VigieConfig
+from vigie.intervals import NightInterval
+
+log = logging.getLogger(__name__)
+
+REQUIRED = ("time", "callid", "queuename", "agent", "event")
+DATA_N = tuple(f"data{i}" for i in range(1, 6))
+_TIME_TEXT = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\s*$")
+
+
+def parse_time(value: Any, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """UTC instant of a ``time`` value (datetime or char(26) text); None when unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        naive = value
+    else:
+        m = _TIME_TEXT.match(str(value))
+        if not m:
+            return None
+        frac = (m.group(3) or "").ljust(6, "0")
+        try:
+            naive = dt.datetime.fromisoformat(f"{m.group(1)} {m.group(2)}").replace(
+                microsecond=int(frac or 0)
+            )
+        except ValueError:
+            return None
+    if naive.tzinfo is None:
+        naive = naive.replace(tzinfo=zone, fold=0)  # repeated autumn hour: first occurrence
+    return naive.astimezone(dt.UTC)
+
+
+def split_data(row: dict[str, Any], has_n: bool, has_data: bool) -> list[str | None]:
+    """The five data fields of a row in whichever layout it was written."""
+    if has_n:
+        fields = [row.get(c) for c in DATA_N]
+        if any(f not in (None, "") for f in fields) or not has_data:
+            return [None if f is None else str(f) for f in fields]
+    text = row.get("data") if has_data else None
+    if text in (None, ""):
+        return [None] * 5
+    parts = str(text).split("|", 4)  # the 5th keeps any remainder, as in files
+    return parts + [None] * (5 - len(parts))
+
+
+def _reflect(engine: Any, source: AsteriskQueueLogSqlSource) -> Table:
+    try:
+        table = Table(source.table, MetaData(), autoload_with=engine)
+    except NoSuchTableError:
+        raise SourceUnavailable(
+            f"source {source.id!r}: table {source.table!r} not found in the database of "
+            f"connection {source.connection_id!r}; set the source's 'table'"
+        ) from None
+    except SQLAlchemyError as exc:
+        raise SourceUnavailable(
+            f"source {source.id!r}: cannot reach the database of connection "
+            f"{source.connection_id!r} ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+        ) from None
+    cols = set(table.c.keys())
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing or not ({"data", *DATA_N} & cols):
+        raise SourceUnavailable(
+            f"source {source.id!r}: table {source.table!r} lacks column(s) "
+            f"{missing or ['data or data1..data5']}; expected Asterisk's realtime queue_log "
+            f"(id, time, callid, queuename, agent, event, data1..data5 and/or data)"
+        )
+    return table
+
+
+def read_interval(
+    cfg: VigieConfig, source: AsteriskQueueLogSqlSource, night: NightInterval, pseudo: Pseudonymiser
+) -> ExtractResult:
+    zone = zoneinfo.ZoneInfo(source.timezone or cfg.collectivite.timezone)
+    engine = engine_for(source.id, source.connection_id)
+    try:
+        table = _reflect(engine, source)
+        cols = set(table.c.keys())
+        has_n = all(c in cols for c in DATA_N)
+        has_data = "data" in cols
+        time_is_text = isinstance(table.c.time.type, String)
+        lo = night.start_utc.astimezone(zone).replace(tzinfo=None) - dt.timedelta(days=1)
+        hi = night.end_utc.astimezone(zone).replace(tzinfo=None) + dt.timedelta(days=1)
+        if time_is_text:
+            lo_v: Any = lo.strftime("%Y-%m-%d %H:%M:%S")
+            hi_v: Any = hi.strftime("%Y-%m-%d %H:%M:%S")
+        else:
+            lo_v, hi_v = lo, hi
+        wanted = [c for c in ("id", *REQUIRED, *DATA_N, "data") if c in cols]
+        order = [table.c.time] + ([table.c.id] if "id" in cols else [])
+        query = (
+            select(*[table.c[c] for c in wanted])
+            .where(table.c.time >= lo_v, table.c.time < hi_v)
+            .order_by(*order)
+        )
+        with engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+    except SQLAlchemyError as exc:
+        raise SourceUnavailable(
+            f"source {source.id!r}: query on {source.table!r} failed "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0]})"
+        ) from None
+    finally:
+        engine.dispose()
+
+    start, end = night.start_utc, night.end_utc
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("source_line", "event_at", "callid", "queue_name", "agent", "event", *DATA_N)
+    }
+    rejects: list[Reject] = []
+    for n, row in enumerate(rows, start=1):
+        at = parse_time(row["time"], zone)
+        pos = f"id {row['id']}" if "id" in row else f"row {n}"
+        if at is None:
+            # An unreadable time has no night: reported by the night whose coarse range holds it
+            # only if its text starts with the night's local date.
+            text = str(row["time"] or "")
+            if text[:10] == night.day.isoformat():
+                reason = "time is not a 'YYYY-MM-DD HH:MM:SS[.ffffff]' timestamp"
+                rejects.append(Reject(TABLE, source.table, pos, reason))
+            continue
+        if not (start <= at < end):
+            continue
+        if not str(row["event"] or "").strip():
+            rejects.append(Reject(TABLE, source.table, pos, "event is empty"))
+            continue
+        out["source_line"].append(row.get("id"))
+        out["event_at"].append(at)
+        out["callid"].append(row["callid"])
+        out["queue_name"].append(row["queuename"])
+        out["agent"].append(row["agent"] if row["agent"] is not None else "")
+        out["event"].append(row["event"])
+        for name, value in zip(DATA_N, split_data(row, has_n, has_data), strict=True):
+            out[name].append(value)
+    raw = pa.table(
+        {
+            "source_file": pa.array([source.table] * len(out["event"]), pa.string()),
+            "source_line": pa.array(out["source_line"], pa.int64()),
+            "event_at": pa.array(out["event_at"], pa.timestamp("us", tz="UTC")),
+            **{
+                k: pa.array([None if v is None else str(v) for v in out[k]], pa.string())
+                for k in ("callid", "queue_name", "agent", "event", *DATA_N)
+            },
+        }
+    )
+    events = (
+        pseudonymise_events(raw, pseudo)
+        if raw.num_rows
+        else QUEUE_LOG_EVENTS.empty_table().drop_columns(["source_id"])
+    )
+    layout = "both" if has_n and has_data else ("data1..data5" if has_n else "data")
+    log.info("%s: %d event(s) in %s (%s layout)", source.id, events.num_rows, night.day, layout)
+    meta = {
+        "table": source.table,
+        "layout": layout,
+        "time_type": "text" if time_is_text else "timestamp",
+        "rows_read": len(rows),
+        "events": events.num_rows,
+    }
+    return ExtractResult(tables={TABLE: events}, rejects=rejects, meta=meta)
