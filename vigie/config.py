@@ -61,6 +61,11 @@ SOURCE_TYPES = (
     "asterisk_queue_log_sql",
 )
 
+CDR_COLUMN_NAMES = frozenset(
+    "accountcode src dst dcontext clid channel dstchannel lastapp lastdata start answer end "
+    "duration billsec disposition amaflags uniqueid userfield peeraccount linkedid sequence".split()
+)
+
 _RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
@@ -251,6 +256,24 @@ class AsteriskCdrCsvSource(_Source):
     path: str
     timezone: str = "UTC"  # usegmtime=yes writes UTC; otherwise the server's local zone
     columns: Literal["auto", 16, 17, 18, 21] = "auto"
+    # cdr_custom: the file's column list (cdr_custom.conf mapping order); "-" skips a column.
+    custom_columns: list[str] | None = None
+
+    @field_validator("custom_columns")
+    @classmethod
+    def _known_columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        known = CDR_COLUMN_NAMES
+        unknown = [c for c in value if c != "-" and c not in known]
+        if unknown:
+            raise ValueError(f"unknown CDR column(s) {unknown}; use {sorted(known)} or '-'")
+        if "start" not in value:
+            raise ValueError("custom_columns must include 'start' (the night is chosen by it)")
+        named = [c for c in value if c != "-"]
+        if len(named) != len(set(named)):
+            raise ValueError("custom_columns names a column twice")
+        return value
 
 
 class Mailbox(_Strict):

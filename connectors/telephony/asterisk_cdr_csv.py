@@ -114,6 +114,15 @@ def _layout(
 ) -> tuple[str, ...]:
     counts = Counter(len(f) for _, f in records[:1000])
     found = counts.most_common(1)[0][0]
+    if source.custom_columns is not None:  # cdr_custom: the configured mapping, in order
+        names = tuple(source.custom_columns)
+        if found != len(names):
+            raise SourceUnavailable(
+                f"source {source.id!r}: {str(path)!r} has {found} columns per record, but "
+                f"custom_columns lists {len(names)}; copy the column order of the site's "
+                f"cdr_custom.conf mapping (use '-' for a column Vigie does not need)"
+            )
+        return names
     if source.columns != "auto" and found != source.columns:
         raise SourceUnavailable(
             f"source {source.id!r}: {str(path)!r} has {found} columns per record, but the source "
@@ -169,13 +178,16 @@ def read_interval(
 
     # Column lists (None for a record of the wrong width: it becomes a reject below).
     lines = [n for n, _ in records]
-    cols: dict[str, list[str | None]] = {name: [] for name in names}
+    cols: dict[str, list[str | None]] = {name: [] for name in names if name != "-"}
     width_ok: list[bool] = []
     for _, fields in records:
         ok = len(fields) == width
         width_ok.append(ok)
         for i, name in enumerate(names):
-            cols[name].append(fields[i] if ok and fields[i] != "" else None)
+            if name != "-":
+                cols[name].append(fields[i] if ok and fields[i] != "" else None)
+    for name in ("answer", "end", "duration", "billsec"):  # a custom mapping may leave them out
+        cols.setdefault(name, [None] * len(records))
 
     start = _timestamps(cols["start"], source.timezone)
     answer = _timestamps(cols["answer"], source.timezone)
@@ -196,22 +208,25 @@ def read_interval(
     end_ok = pc.is_valid(end).to_pylist()
     duration_ok = pc.is_valid(duration).to_pylist()
     billsec_ok = pc.is_valid(billsec).to_pylist()
+    pos = {name: f"column {i + 1}" for i, name in enumerate(names)}
     reasons: list[str | None] = []
     for i, ok in enumerate(width_ok):
         if not ok:
             reasons.append(f"expected {width} columns, found {len(records[i][1])}")
         elif not start_ok[i]:
-            reasons.append("start (column 10) is not a 'YYYY-MM-DD HH:MM:SS' timestamp")
+            reasons.append(f"start ({pos['start']}) is not a 'YYYY-MM-DD HH:MM:SS' timestamp")
         elif cols["answer"][i] is not None and not answer_ok[i]:
             reasons.append(
-                "answer (column 11) is neither empty nor a 'YYYY-MM-DD HH:MM:SS' timestamp"
+                f"answer ({pos['answer']}) is neither empty nor a 'YYYY-MM-DD HH:MM:SS' timestamp"
             )
         elif cols["end"][i] is not None and not end_ok[i]:
-            reasons.append("end (column 12) is neither empty nor a 'YYYY-MM-DD HH:MM:SS' timestamp")
-        elif not duration_ok[i]:
-            reasons.append("duration (column 13) is not a whole number of seconds")
-        elif not billsec_ok[i]:
-            reasons.append("billsec (column 14) is not a whole number of seconds")
+            reasons.append(
+                f"end ({pos['end']}) is neither empty nor a 'YYYY-MM-DD HH:MM:SS' timestamp"
+            )
+        elif "duration" in pos and not duration_ok[i]:
+            reasons.append(f"duration ({pos['duration']}) is not a whole number of seconds")
+        elif "billsec" in pos and not billsec_ok[i]:
+            reasons.append(f"billsec ({pos['billsec']}) is not a whole number of seconds")
         else:
             reasons.append(None)
     bad = pa.array([r is not None for r in reasons], pa.bool_())
