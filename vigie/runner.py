@@ -51,6 +51,9 @@ def airflow_environment(cfg: VigieConfig, config_file: Path) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("VIGIE_AIRFLOW_LOG_LEVEL", "WARNING"),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # dbt's per-node lines would drown the one line per night; failures still raise with
+        # every failed node named (vigie.transform.TransformFailed).
+        "DBT_LOG_LEVEL": os.environ.get("DBT_LOG_LEVEL", "warn"),
         "VIGIE_CONFIG": str(config_file.resolve()),
         "VIGIE_LOCAL_RUN": "1",
     }
