@@ -58,7 +58,10 @@ SOURCE_TYPES = (
     "asterisk_cdr_csv",
     "maildir",
     "glpi_sql",
+    "request_register",
+    "satisfaction_survey",
     "asterisk_queue_log_sql",
+    "asterisk_cdr_sql",
 )
 
 CDR_COLUMN_NAMES = frozenset(
@@ -251,6 +254,15 @@ class AsteriskQueueLogSqlSource(_Source):
     short_abandon_seconds: int = Field(default=5, ge=0)
 
 
+class AsteriskCdrSqlSource(_Source):
+    """Asterisk SQL cdr table (Asterisk start/answer/"end" or FreePBX calldate schema)."""
+
+    type: Literal["asterisk_cdr_sql"]
+    connection_id: str  # Airflow connection to the CDR database (read-only session)
+    table: str = "cdr"
+    timezone: str | None = None  # zone of naive timestamps; None = the collectivité's
+
+
 class AsteriskCdrCsvSource(_Source):
     type: Literal["asterisk_cdr_csv"]
     path: str
@@ -313,6 +325,7 @@ class GlpiSqlSource(_Source):
     # glpi_entities.id of the collectivité's entities; tickets of other entities (another
     # commune of a shared instance) are never read. None = every entity.
     entities: list[int] | None = Field(default=None, min_length=1)
+    complaint_categories: list[int] = Field(default_factory=list)  # itilcategories.id = complaints
 
     @model_validator(mode="after")
     def _one_location(self) -> GlpiSqlSource:
@@ -321,12 +334,71 @@ class GlpiSqlSource(_Source):
         return self
 
 
+# -- tabular exports: courrier registers and satisfaction surveys (CSV or XLSX) -------------
+class _TabularSource(_Source):
+    path: str  # one export file, or a glob of several (.csv, .txt or .xlsx)
+    sheet: str | None = None  # XLSX sheet name; default the first sheet
+    encoding: Literal["auto", "utf-8", "latin-1", "cp1252"] = "auto"  # auto: BOM, UTF-8, else 1252
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)  # auto: ; , or tab
+    timezone: str | None = None  # zone of the dates; None = the collectivité's
+    lookback_days: int = Field(default=400, ge=1)  # rows received earlier are not landed
+    channels: dict[str, Channel] = Field(default_factory=dict)  # channel cell value -> channel
+    services: dict[str, str] = Field(default_factory=dict)  # service cell value -> service code
+
+
+class RegisterColumns(_Strict):
+    """Header of each field in the export (exact text of the header cell)."""
+
+    request_id: str
+    received_at: str
+    acknowledged_at: str | None = None
+    first_response_at: str | None = None
+    resolved_at: str | None = None
+    channel: str | None = None
+    service: str | None = None
+    category: str | None = None
+    requester: str | None = None  # pseudonymised (keyed HMAC); never landed as text
+    status: str | None = None
+
+
+class RequestRegisterSource(_TabularSource):
+    """A courrier register or another tool's export: one row per request."""
+
+    type: Literal["request_register"]
+    columns: RegisterColumns
+    default_channel: Channel = "letter"
+    default_service: str | None = None  # when the row has no (mapped) service value
+    complaint_values: list[str] = Field(default_factory=list)  # category values = complaints
+
+
+class SurveyColumns(_Strict):
+    response_id: str
+    sent_at: str
+    answered_at: str | None = None
+    score: str
+    request_ref: str | None = None  # e.g. GLPI-123 or a register id: service/channel from it
+    service: str | None = None
+    channel: str | None = None
+
+
+class SatisfactionSurveySource(_TabularSource):
+    """A satisfaction survey export (Services Publics+ style 0-10 scale by default)."""
+
+    type: Literal["satisfaction_survey"]
+    columns: SurveyColumns
+    scale: int = Field(default=10, ge=1)  # best score; satisfied = at least 80 % of it
+    default_channel: Channel | None = None
+
+
 Source = Annotated[
     AsteriskQueueLogSource
     | AsteriskCdrCsvSource
     | MaildirSource
     | GlpiSqlSource
-    | AsteriskQueueLogSqlSource,
+    | RequestRegisterSource
+    | SatisfactionSurveySource
+    | AsteriskQueueLogSqlSource
+    | AsteriskCdrSqlSource,
     Field(discriminator="type"),
 ]
 
@@ -409,6 +481,11 @@ class VigieConfig(_Strict):
                     check(f"sources[{s.id}].groups.{g}", code)
                 for g, code in s.categories.items():
                     check(f"sources[{s.id}].categories.{g}", code)
+            elif isinstance(s, RequestRegisterSource | SatisfactionSurveySource):
+                for value, code in s.services.items():
+                    check(f"sources[{s.id}].services.{value}", code)
+                if isinstance(s, RequestRegisterSource) and s.default_service is not None:
+                    check(f"sources[{s.id}].default_service", s.default_service)
         return self
 
     # -- helpers used everywhere -------------------------------------------------------

@@ -37,7 +37,19 @@ MARTS_DDL = {
         channel varchar, commitment_id varchar, indicator varchar, numerator bigint,
         denominator bigint, value double, target_value double, target_unit varchar,
         threshold double, min_volume integer, is_breached boolean, is_final boolean,
-        evaluated_as_of timestamptz""",
+        evaluated_as_of timestamptz, is_complete boolean, completeness_note varchar""",
+}
+
+# The two quality models alerts read (dbt_project/models/intermediate/quality), schema
+# ``intermediate``: incomplete source days (data-team notices) and the service/channel days
+# they feed (items and breaches withheld).
+INTERMEDIATE_DDL = {
+    "int_source_day_completeness": """
+        source_id varchar, source_type varchar, local_date date, row_count bigint,
+        baseline_median double, baseline_days integer, is_missing boolean,
+        is_low_volume boolean, is_complete boolean, completeness_note varchar""",
+    "int_service_channel_day_gaps": """
+        service_code varchar, channel varchar, local_date date, completeness_note varchar""",
 }
 
 
@@ -127,6 +139,15 @@ def create_warehouse(cfg: VigieConfig, marts: dict[str, list[dict[str, Any]]] | 
                     f"insert into marts.{name} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
                     values,
                 )
+        con.execute("create schema if not exists intermediate")
+        for name, ddl in INTERMEDIATE_DDL.items():
+            con.execute(f"create or replace table intermediate.{name} ({ddl})")
+            cols = [c.strip().split()[0] for c in ddl.split(",")]
+            for row in (marts or {}).get(name, []):
+                con.execute(
+                    f"insert into intermediate.{name} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+                    [row.get(c) for c in cols],
+                )
     finally:
         con.close()
     return path
@@ -143,5 +164,5 @@ def indicator(commitment_id: str, service: str, grain: str, start: dt.date, end:
         "numerator": num, "denominator": den, "value": value, "target_value": target[0],
         "target_unit": target[1], "threshold": threshold, "min_volume": min_volume,
         "is_breached": bool(value is not None and value < threshold and den >= min_volume),
-        "is_final": final, "evaluated_as_of": as_of,
+        "is_final": final, "evaluated_as_of": as_of, "is_complete": True, "completeness_note": None,
     }

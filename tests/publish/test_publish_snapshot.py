@@ -67,7 +67,8 @@ def test_snapshot_has_marts_info_and_bi_storage_version(cfg) -> None:
         assert night == DAY and as_of == AS_OF
         assert names == ["commitment_evaluations", "requests", "service_indicators"]
         cols = [r[0] for r in con.execute("describe s.marts.service_indicators").fetchall()]
-        assert cols[:3] == ["period_grain", "period_start", "period_end"] and len(cols) == 17
+        assert cols[:3] == ["period_grain", "period_start", "period_end"] and len(cols) == 19
+        assert cols[-2:] == ["is_complete", "completeness_note"]
     finally:
         con.close()
     pq_dir = parquet_dir(path)

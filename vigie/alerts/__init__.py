@@ -9,6 +9,11 @@
 4. per digest: delivers it (SMTP when ``outputs.smtp_connection_id`` is set, else an .eml in
    the outbox), THEN records its keys in one transaction.
 
+Channels (vigie.alerts.deliver): SMTP or outbox, plus a JSON webhook when
+``alerts.webhook_connection_id`` is set. Old periods: rows older than ``alerts.max_age_days``
+are sent only when asked, ``run_alerts(..., send_old=True)`` or the environment variable
+``VIGIE_SEND_OLD_ALERTS=1`` (a deliberate backfill of alerts; nothing else changes).
+
 Deliver-then-record (DECISIONLOG, docs/decisions/checks-alerts-publish.md): a crash between the
 two leaves the keys unrecorded, so the next run rebuilds the very same digest (same keys, same
 digest id): the outbox finds the file already there and writes nothing; SMTP sends it again
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -37,25 +43,43 @@ class AlertsResult:
     breaches: int
     overdue: int
     missed: int
+    recovered: int = 0  # "de nouveau dans l'engagement" notes
+    incomplete: int = 0  # incomplete source days told to the data team
+    withheld: int = 0  # breaches and items not sent because their data is incomplete
     outbox_files: list[str] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
-def run_alerts(cfg: VigieConfig, day: dt.date) -> AlertsResult:
+SEND_OLD_ENV = "VIGIE_SEND_OLD_ALERTS"
+
+
+def send_old_requested() -> bool:
+    """VIGIE_SEND_OLD_ALERTS=1|true|yes: lift alerts.max_age_days for this process."""
+    return os.environ.get(SEND_OLD_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def run_alerts(cfg: VigieConfig, day: dt.date, *, send_old: bool | None = None) -> AlertsResult:
     import duckdb
 
     from vigie.alerts.alert_log import already_sent, ensure_alert_log, record_digest
-    from vigie.alerts.collect import BREACH, check_marts_as_of, collect, load_trends
+    from vigie.alerts.collect import (
+        BREACH,
+        INCOMPLETE,
+        RECOVERED,
+        check_marts_as_of,
+        collect,
+        count_withheld,
+        load_trends,
+        oldest_day,
+    )
+    from vigie.alerts.deliver import channels_for, deliver
     from vigie.alerts.digest import group_digests, render_digest
 
     started = time.perf_counter()
-    delivery = "smtp" if cfg.outputs.smtp_connection_id else "outbox"
-    smtp_settings = None
-    if delivery == "smtp":
-        from connectors.outbound.smtp import settings_for
-
-        smtp_settings = settings_for(cfg.outputs.smtp_connection_id)  # fail before any work
+    channels = channels_for(cfg)  # fail on a broken connection before any work
+    delivery = channels.delivery
+    oldest = oldest_day(cfg, day, send_old_requested() if send_old is None else send_old)
 
     warehouse = cfg.path(cfg.outputs.warehouse)
     if not warehouse.is_file():  # connect() would create an empty warehouse
@@ -64,7 +88,8 @@ def run_alerts(cfg: VigieConfig, day: dt.date) -> AlertsResult:
     try:
         ensure_alert_log(con)
         check_marts_as_of(con, cfg, day)
-        candidates = collect(con, cfg, day)
+        candidates = collect(con, cfg, day, oldest=oldest)
+        withheld = count_withheld(con, cfg, day, oldest=oldest)
         sent = already_sent(con, (a.key for a in candidates))
         new = [a for a in candidates if a.key not in sent]
         digests = group_digests(cfg, new)
@@ -73,21 +98,13 @@ def run_alerts(cfg: VigieConfig, day: dt.date) -> AlertsResult:
         for digest in digests:
             trends = {}
             for code in digest.service_codes:
-                ids = sorted({a.commitment_id for a in digest.alerts if a.service_code == code})
+                ids = sorted({a.commitment_id for a in digest.alerts
+                              if a.service_code == code and a.kind != INCOMPLETE})
                 trends[code] = load_trends(con, day, code, ids)
             rendered = render_digest(cfg, day, digest, trends)
-            if delivery == "smtp":
-                from connectors.outbound.smtp import send_message
-
-                assert smtp_settings is not None
-                send_message(smtp_settings, rendered.message)
-            else:
-                from connectors.outbound.outbox import write_eml
-
-                path, written = write_eml(cfg.path(cfg.outputs.outbox), day, digest.digest_id, rendered.message)
-                files.append(str(path))
-                if not written:
-                    log.warning("digest %s was already in the outbox (earlier run stopped before recording)", path)
+            path = deliver(channels, day, digest.digest_id, rendered.message, rendered.subject, rendered.text)
+            if path:
+                files.append(path)
             record_digest(
                 con,
                 list(digest.alerts),
@@ -109,6 +126,9 @@ def run_alerts(cfg: VigieConfig, day: dt.date) -> AlertsResult:
         breaches=sum(1 for a in new if a.kind == BREACH),
         overdue=sum(1 for a in new if a.kind == "overdue"),
         missed=sum(1 for a in new if a.kind == "missed"),
+        recovered=sum(1 for a in new if a.kind == RECOVERED),
+        incomplete=sum(1 for a in new if a.kind == INCOMPLETE),
+        withheld=withheld,
         outbox_files=files,
         recipients=recipients,
         seconds=time.perf_counter() - started,
@@ -120,4 +140,4 @@ def run_alerts(cfg: VigieConfig, day: dt.date) -> AlertsResult:
     return result
 
 
-__all__ = ["AlertsResult", "run_alerts"]
+__all__ = ["AlertsResult", "run_alerts", "send_old_requested"]

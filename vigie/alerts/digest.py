@@ -24,12 +24,12 @@ from email.utils import format_datetime, formataddr
 from typing import Any
 
 from vigie.alerts.chart import trend_png
-from vigie.alerts.collect import BREACH, Alert, TrendPoint
+from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert, TrendPoint
 from vigie.alerts.render import MAX_ITEMS_PER_SECTION, Texts, plural, render_html, render_text
 from vigie.config import Person, VigieConfig
 from vigie.intervals import night_for_day
 
-SECTION_ORDER = (BREACH, "overdue", "missed")
+SECTION_ORDER = (BREACH, "overdue", "missed", RECOVERED, INCOMPLETE)
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ def group_digests(cfg: VigieConfig, alerts: list[Alert]) -> list[Digest]:
     known = {s.code for s in cfg.services}
     by_head: dict[str, tuple[Person, list[Person], list[str], list[Alert]]] = {}
     for a in alerts:
-        code = a.service_code if a.service_code in known else None
-        if code is None:  # a service removed from the configuration: the data team looks
+        code = a.service_code if a.service_code in known and a.kind != INCOMPLETE else None
+        if code is None:  # data quality, or a service removed from the configuration: the data team
             head, deputies = cfg.collectivite.data_team, []
         else:
             head, deputies = route(cfg, code)
@@ -146,7 +146,10 @@ def render_digest(
         if png is not None:
             cid = f"chart-{code.lower()}.{digest.digest_id}@{domain}"
             images[cid] = png
-        sections.append({"name": _service_name(cfg, code), "blocks": blocks, "cid": cid})
+        kinds = {a.kind for a in digest.alerts if a.service_code == code}
+        name = (texts.w("source_section").format(source=code) if kinds == {INCOMPLETE}
+                else _service_name(cfg, code))
+        sections.append({"name": name, "blocks": blocks, "cid": cid})
     subject = subject_for(cfg, digest, texts)
     context = {
         "lang": texts.lang,

@@ -168,6 +168,24 @@ unioned as (
     select * from compliance
     union all by name
     select * from volumes
+),
+
+-- Completeness (issue 7): a period is incomplete when one of its days, up to the night, lacks
+-- data from a source feeding the service and channel (int_service_channel_day_gaps).
+period_gaps as (
+    select
+        u.period_grain as gap_grain,
+        u.period_start as gap_start,
+        u.service_code as gap_service,
+        u.channel as gap_channel,
+        string_agg(distinct g.completeness_note, '; ' order by g.completeness_note) as completeness_note
+    from (select distinct period_grain, period_start, period_end, service_code, channel from unioned) as u
+    inner join {{ ref('int_service_channel_day_gaps') }} as g
+        on g.service_code = u.service_code
+        and g.channel = u.channel
+        and g.local_date >= u.period_start
+        and g.local_date < u.period_end
+    group by all
 )
 
 select
@@ -187,5 +205,12 @@ select
     cast(min_volume as integer) as min_volume,
     is_breached,
     period_end <= {{ run_day() }} + 1 as is_final,
-    {{ as_of() }} as evaluated_as_of
+    {{ as_of() }} as evaluated_as_of,
+    pg.completeness_note is null as is_complete,
+    pg.completeness_note
 from unioned
+left join period_gaps as pg
+    on pg.gap_grain = unioned.period_grain
+    and pg.gap_start = unioned.period_start
+    and pg.gap_service is not distinct from unioned.service_code
+    and pg.gap_channel = unioned.channel
