@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 CONNECTOR_MODULES: dict[str, str] = {
     "asterisk_queue_log": "connectors.telephony.asterisk_queue_log",
     "asterisk_queue_log_sql": "connectors.telephony.asterisk_queue_log_sql",
+    "asterisk_cdr_sql": "connectors.telephony.asterisk_cdr_sql",
     "asterisk_cdr_csv": "connectors.telephony.asterisk_cdr_csv",
     "maildir": "connectors.email.maildir",
     "glpi_sql": "connectors.ticketing.glpi",

@@ -350,8 +350,24 @@ def run_checks(cfg: VigieConfig, day: dt.date) -> ChecksResult:
         day, len(outcomes), len(result.blocking), len(result.warnings), result.seconds, docs_index,
     )
     if result.blocking:
+        _tell_data_team(cfg, result)
         raise BlockingChecksFailed(result)
     return result
+
+
+def _tell_data_team(cfg: VigieConfig, result: ChecksResult) -> None:
+    """Send the data team the blocking failures (vigie.alerts.data_team), deduplicated.
+
+    A failed notice is logged, never raised: BlockingChecksFailed must still reach the DAG
+    (its failed task is the other signal), and the next run retries the notice.
+    """
+    from vigie.alerts.data_team import notify_checks_failed
+
+    try:
+        notice = notify_checks_failed(cfg, result.day, result.blocking, result.data_docs_index)
+        result.extra["data_team_notice"] = notice
+    except Exception:
+        log.exception("could not tell the data team about the blocking failures of %s", result.day)
 
 
 def _result_id(res: Any, suite_name: str, run_id: Any) -> Any:

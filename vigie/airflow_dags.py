@@ -36,7 +36,12 @@ from vigie.intervals import NIGHTLY_CRON
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DUCKDB_POOL = "vigie_duckdb"
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "telephony": ("asterisk_queue_log", "asterisk_cdr_csv", "asterisk_queue_log_sql"),
+    "telephony": (
+        "asterisk_queue_log",
+        "asterisk_cdr_csv",
+        "asterisk_queue_log_sql",
+        "asterisk_cdr_sql",
+    ),
     "email": ("maildir",),
     "ticketing": ("glpi_sql",),
 }

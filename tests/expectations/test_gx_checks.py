@@ -174,6 +174,23 @@ def test_unknown_folder_role_blocks_after_recording(cfg) -> None:
     summary = json.loads((cfg.path("var/gx") / "summaries" / "2026-11-16.json").read_text())
     assert summary["success"] is False and summary["blocking_failures"] == 1
     assert (cfg.path("var/data_docs") / "index.html").is_file()
+    # the data team is told what failed (outbox here), once per failure and night
+    import email
+    from email import policy
+
+    emls = sorted((cfg.path("var/outbox") / "2026-11-16").glob("*.eml"))
+    assert len(emls) == 1
+    notice = email.message_from_bytes(emls[0].read_bytes(), policy=policy.default)
+    assert notice["To"].addresses[0].addr_spec == "donnees@test.fr"
+    assert notice["Subject"] == "[Vigie] Contrôles de données : 1 contrôle bloquant en échec (16/11/2026)"
+    text = notice.get_body(("plain",)).get_content()
+    assert ("landing.email_messages [mail.email_messages] expect_column_values_to_be_in_set"
+            " colonne folder_role : ") in text and "drafts" in text
+    assert "ni publication ni alertes aux services" in text
+    with pytest.raises(BlockingChecksFailed) as again:
+        run_checks(cfg, DAY)
+    assert again.value.result.extra["data_team_notice"].new_failures == 0
+    assert sorted((cfg.path("var/outbox") / "2026-11-16").glob("*.eml")) == emls
 
 
 def test_missing_batch_and_wrong_column_type_block(cfg) -> None:
