@@ -28,6 +28,8 @@ CONNECTOR_MODULES: dict[str, str] = {
     "asterisk_cdr_csv": "connectors.telephony.asterisk_cdr_csv",
     "maildir": "connectors.email.maildir",
     "glpi_sql": "connectors.ticketing.glpi",
+    "request_register": "connectors.registers.request_register",
+    "satisfaction_survey": "connectors.registers.satisfaction_survey",
 }
 
 

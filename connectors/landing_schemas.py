@@ -63,6 +63,21 @@ GLPI_LOGS = _schema(
     ("id", I), ("itemtype", S), ("items_id", I), ("id_search_option", I), ("old_value", S),
     ("new_value", S), ("date_mod", TS),
 )
+# Courrier registers and other tools' exports (request_register): one row per request, the
+# service and channel already mapped from the configuration (cell values kept for checks).
+REGISTER_REQUESTS = _schema(
+    ("source_file", S), ("source_line", I), ("request_id", S), ("received_at", TS),
+    ("acknowledged_at", TS), ("first_response_at", TS), ("resolved_at", TS), ("channel", S),
+    ("channel_value", S), ("service_code", S), ("service_value", S), ("category", S),
+    ("is_complaint", B), ("status", S), ("requester_key", S),
+)
+# Satisfaction survey exports (satisfaction_survey): one row per survey sent; score null while
+# unanswered; scale = the best possible score (10 for Services Publics+).
+SURVEY_RESPONSES = _schema(
+    ("source_file", S), ("source_line", I), ("response_id", S), ("request_ref", S),
+    ("sent_at", TS), ("answered_at", TS), ("score", pa.float64()), ("scale", I),
+    ("service_code", S), ("channel", S),
+)
 REJECTS = _schema(("table_name", S), ("source_file", S), ("source_position", S), ("reason", S))
 
 # Tables each source type lands (every one is written on every run, empty if need be).
@@ -82,6 +97,8 @@ TABLES_BY_SOURCE_TYPE: dict[str, dict[str, pa.Schema]] = {
         "glpi_ticketsatisfactions": GLPI_TICKETSATISFACTIONS,
         "glpi_logs": GLPI_LOGS,
     },
+    "request_register": {"register_requests": REGISTER_REQUESTS},
+    "satisfaction_survey": {"survey_responses": SURVEY_RESPONSES},
 }
 ALL_TABLES: dict[str, pa.Schema] = {
     name: schema for tables in TABLES_BY_SOURCE_TYPE.values() for name, schema in tables.items()

@@ -56,6 +56,7 @@ CONFIG_TABLES: dict[str, str] = {
     "ticket_request_types": "source_id varchar, requesttypes_id integer, channel varchar",
     "ticket_groups": "source_id varchar, groups_id integer, service_code varchar",
     "ticket_categories": "source_id varchar, itilcategories_id integer, service_code varchar",
+    "ticket_complaint_categories": "source_id varchar, itilcategories_id integer",
     "quality": "volume_ratio double, baseline_weeks integer, min_baseline_days integer",
 }
 
@@ -131,6 +132,9 @@ def config_rows(
             rows["ticket_groups"].extend((src.id, g, code) for g, code in sorted(src.groups.items()))
             rows["ticket_categories"].extend(
                 (src.id, c, code) for c, code in sorted(src.categories.items())
+            )
+            rows["ticket_complaint_categories"].extend(
+                (src.id, c) for c in sorted(set(src.complaint_categories))
             )
     q = cfg.quality
     rows["quality"].append((q.volume_ratio, q.baseline_weeks, q.min_baseline_days))

@@ -24,12 +24,22 @@ ticket_requests as (
     from {{ ref('int_tickets_responded') }}
 ),
 
+register_requests as (
+    select
+        request_id, request_ref, source_system, source_id, channel, service_code,
+        received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+    from {{ ref('int_register_requests') }}
+),
+
 all_requests as (
     select * from phone_requests
     union all
     select * from email_requests
     union all
     select * from ticket_requests
+    union all
+    select * from register_requests
 )
 
 select
