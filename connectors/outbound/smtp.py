@@ -120,11 +120,15 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(exc, smtplib.SMTPResponseException):
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):  # incl. SMTPConnectError
         return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPException):  # no AUTH, no STARTTLS...: configuration
+        return False  # (checked before OSError: SMTPException derives from it)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return False  # a certificate we do not trust will not become trusted by waiting
-    return isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError))
+    return isinstance(exc, OSError)  # refused, reset, timed out
 
 
 def send_message(

@@ -79,7 +79,7 @@ def payload(fmt: str, subject: str, text: str) -> dict[str, Any]:
         return {
             "@type": "MessageCard",
             "@context": "https://schema.org/extensions",
-            "summary": subject,
+            "summary": escape(subject, quote=False),
             "title": escape(subject, quote=False),
             "text": escape(text, quote=False).replace("\n", "\n\n"),
         }
