@@ -1,0 +1,83 @@
+{#- Answered within T, per phone commitment, period (day, ISO week, month) and service: read from
+    the commitment engine (int_commitment_evaluations), never recomputed. A call evaluation is
+    met when an agent answered within the target (or, without a target, when it was answered),
+    missed otherwise; short abandons and out-of-hours calls are excluded by the engine. So
+    answered_within_target / calls_offered is the Marianne reading "answered within T / offered"
+    (domain.md §5). Periods by counted_on (the receipt's local date for calls). Targets and
+    threshold: the version in force at the period's last day (or the run day if earlier). -#}
+with grains as (
+    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+),
+
+evaluations as (
+    select commitment_id, service_code, status, counted_on
+    from {{ ref('int_commitment_evaluations') }}
+    where channel = 'phone'
+),
+
+periods as (
+    select
+        g.period_grain,
+        case g.period_grain
+            when 'day' then e.counted_on
+            when 'week' then cast(date_trunc('week', e.counted_on) as date)
+            else cast(date_trunc('month', e.counted_on) as date)
+        end as period_start,
+        e.service_code,
+        e.commitment_id,
+        e.status
+    from evaluations as e
+    cross join grains as g
+),
+
+counted as (
+    select
+        period_grain,
+        period_start,
+        cast(case period_grain
+            when 'day' then period_start + interval 1 day
+            when 'week' then period_start + interval 7 day
+            else period_start + interval 1 month
+        end as date) as period_end,
+        service_code,
+        commitment_id,
+        count(*) filter (where status = 'met') as answered_within_target,
+        count(*) filter (where status in ('met', 'missed', 'overdue')) as calls_offered,
+        count(*) filter (where status = 'excluded') as calls_excluded
+    from periods
+    where period_start <= {{ run_day() }}
+    group by all
+),
+
+with_targets as (
+    select
+        c.*,
+        v.target_value,
+        v.target_unit,
+        v.threshold
+    from counted as c
+    left join {{ ref('int_commitment_versions') }} as v
+        on v.commitment_id = c.commitment_id
+        and v.service_code = c.service_code
+        and v.valid_from <= least(c.period_end - 1, {{ run_day() }})
+    qualify row_number() over (
+        partition by c.period_grain, c.period_start, c.service_code, c.commitment_id
+        order by v.valid_from desc
+    ) = 1
+)
+
+select
+    period_grain,
+    period_start,
+    period_end,
+    service_code,
+    commitment_id,
+    cast(target_value as double) as target_value,
+    cast(target_unit as varchar) as target_unit,
+    cast(threshold as double) as threshold,
+    cast(answered_within_target as bigint) as answered_within_target,
+    cast(calls_offered as bigint) as calls_offered,
+    cast(calls_excluded as bigint) as calls_excluded,
+    case when calls_offered > 0 then answered_within_target / calls_offered end as answered_within_target_rate,
+    period_end <= {{ run_day() }} + 1 as is_final
+from with_targets
