@@ -64,6 +64,37 @@ def _outbox(outbox: Path) -> dict[str, str]:
             for p in sorted(outbox.rglob("*.eml"))}
 
 
+def _citizen_identities(sources: Path) -> set[str]:
+    """Raw phone numbers and outside email addresses found in the demo's source files."""
+    import re
+
+    found: set[str] = set()
+    for path in sources.rglob("*"):
+        if not path.is_file() or path.suffix in (".sqlite", ".db"):
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        found.update(re.findall(r"(?<!\d)0[1-9]\d{8}(?!\d)", text))
+        found.update(a.lower() for a in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)
+                     if not a.lower().endswith("val-de-vigie.fr"))
+    return found
+
+
+def _assert_no_identity(outbox: Path, identities: set[str]) -> None:
+    """Issue 7: no citizen identity in any digest, raw bytes or decoded parts."""
+    import email
+    from email import policy
+
+    assert len(identities) > 50, "the demo sources must hold citizens' numbers and addresses"
+    for path in outbox.rglob("*.eml"):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        # headers and decoded text parts (not the PNG's base64: random digit runs in it could
+        # match a 10-digit number by chance)
+        parts = [f"{k}: {v}".lower() for k, v in msg.items()]
+        parts += [p.get_content().lower() for p in msg.walk() if p.get_content_maintype() == "text"]
+        leaked = {i for i in identities for text in parts if i in text}
+        assert not leaked, f"{path.name} shows citizen identities: {sorted(leaked)[:5]}"
+
+
 def test_run_twice_gives_identical_marts_and_no_new_alert(tmp_path: Path) -> None:
     config = _site(tmp_path)
     _vigie("demo-data", "--config", str(config), "--from", "2026-10-26", "--to", LAST, cwd=tmp_path)
@@ -75,6 +106,7 @@ def test_run_twice_gives_identical_marts_and_no_new_alert(tmp_path: Path) -> Non
     outbox_1 = _outbox(var / "outbox")
     assert all(n > 0 for n, _ in marts_1.values()), marts_1
     assert outbox_1, "the demo range has misses: the first run must write digests"
+    _assert_no_identity(var / "outbox", _citizen_identities(var / "demo_sources"))
     assert (var / "bi" / "vigie_bi.duckdb").exists()
     assert (var / "data_docs" / "index.html").exists()
 

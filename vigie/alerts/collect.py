@@ -144,7 +144,7 @@ def collect(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date | None 
           and period_end > ? and period_end <= ?
         order by service_code, commitment_id, period_start, period_grain
         """,
-        [oldest + dt.timedelta(days=1), day + dt.timedelta(days=1)],
+        [oldest, day + dt.timedelta(days=1)],
     ):
         period = f"{r['period_grain']}:{r['period_start'].isoformat()}"
         alerts.append(
@@ -228,7 +228,7 @@ def _recovered(con: Any, day: dt.date, oldest: dt.date) -> list[Alert]:
           )
         order by cur.service_code, cur.commitment_id, cur.period_start, cur.period_grain
         """,
-        [oldest + dt.timedelta(days=1), day + dt.timedelta(days=1)],
+        [oldest, day + dt.timedelta(days=1)],
     ):
         period = f"{r['period_grain']}:{r['period_start'].isoformat()}"
         out.append(
@@ -281,7 +281,7 @@ def count_withheld(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date 
         where indicator = 'compliance_rate' and is_breached and is_final and not is_complete
           and period_end > ? and period_end <= ?
         """,
-        [oldest + dt.timedelta(days=1), day + dt.timedelta(days=1)],
+        [oldest, day + dt.timedelta(days=1)],
     ).fetchone()[0]
     items = con.execute(
         f"""
