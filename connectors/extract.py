@@ -25,6 +25,7 @@ CONNECTOR_MODULES: dict[str, str] = {
     "asterisk_queue_log": "connectors.telephony.asterisk_queue_log",
     "asterisk_queue_log_sql": "connectors.telephony.asterisk_queue_log_sql",
     "asterisk_cdr_sql": "connectors.telephony.asterisk_cdr_sql",
+    "wazo_cdr": "connectors.telephony.wazo_cdr",
     "asterisk_cdr_csv": "connectors.telephony.asterisk_cdr_csv",
     "maildir": "connectors.email.maildir",
     "glpi_sql": "connectors.ticketing.glpi",

@@ -86,6 +86,7 @@ TABLES_BY_SOURCE_TYPE: dict[str, dict[str, pa.Schema]] = {
     "asterisk_queue_log_sql": {"queue_log_events": QUEUE_LOG_EVENTS},
     "asterisk_cdr_csv": {"cdr_legs": CDR_LEGS},
     "asterisk_cdr_sql": {"cdr_legs": CDR_LEGS},
+    "wazo_cdr": {"cdr_legs": CDR_LEGS},
     "maildir": {"email_messages": EMAIL_MESSAGES},
     "glpi_sql": {
         "glpi_tickets": GLPI_TICKETS,

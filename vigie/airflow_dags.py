@@ -41,6 +41,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "asterisk_cdr_csv",
         "asterisk_queue_log_sql",
         "asterisk_cdr_sql",
+        "wazo_cdr",
     ),
     "email": ("maildir",),
     "ticketing": ("glpi_sql", "request_register", "satisfaction_survey"),

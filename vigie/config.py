@@ -62,6 +62,7 @@ SOURCE_TYPES = (
     "satisfaction_survey",
     "asterisk_queue_log_sql",
     "asterisk_cdr_sql",
+    "wazo_cdr",
 )
 
 CDR_COLUMN_NAMES = frozenset(
@@ -272,6 +273,16 @@ class AsteriskCdrSqlSource(_Source):
     timezone: str | None = None  # zone of naive timestamps; None = the collectivité's
 
 
+class WazoCdrSource(_Source):
+    """Wazo call-logd GET /1.0/cdr (token: the password of the Airflow connection)."""
+
+    type: Literal["wazo_cdr"]
+    connection_id: str  # https://:TOKEN@wazo.example:443/api/call-logd
+    page_size: int = Field(default=1000, ge=1, le=1000)
+    timeout_seconds: float = Field(default=60, gt=0)
+    verify_tls: bool = True
+
+
 class AsteriskCdrCsvSource(_Source):
     type: Literal["asterisk_cdr_csv"]
     path: str
@@ -407,7 +418,8 @@ Source = Annotated[
     | RequestRegisterSource
     | SatisfactionSurveySource
     | AsteriskQueueLogSqlSource
-    | AsteriskCdrSqlSource,
+    | AsteriskCdrSqlSource
+    | WazoCdrSource,
     Field(discriminator="type"),
 ]
 

@@ -184,7 +184,8 @@ tickets_mapped as (
         request_types.channel as mapped_channel,
         assigned_group_services.group_id as assigned_group_id,
         assigned_group_services.service_code as group_service_code,
-        ticket_categories.service_code as category_service_code
+        ticket_categories.service_code as category_service_code,
+        complaint_categories.itilcategories_id is not null as is_complaint
     from tickets
     left join {{ source('config', 'ticket_request_types') }} as request_types
         on tickets.source_id = request_types.source_id
@@ -195,6 +196,9 @@ tickets_mapped as (
     left join {{ source('config', 'ticket_categories') }} as ticket_categories
         on tickets.source_id = ticket_categories.source_id
         and tickets.category_id = ticket_categories.itilcategories_id
+    left join {{ source('config', 'ticket_complaint_categories') }} as complaint_categories
+        on tickets.source_id = complaint_categories.source_id
+        and tickets.category_id = complaint_categories.itilcategories_id
 )
 
 select
@@ -213,6 +217,7 @@ select
     end as service_mapping,
     tickets_mapped.assigned_group_id,
     tickets_mapped.category_id,
+    tickets_mapped.is_complaint,
     tickets_mapped.status,
     tickets_mapped.opened_at as received_at,
     first_responses.first_response_at,
