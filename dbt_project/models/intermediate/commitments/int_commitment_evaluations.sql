@@ -9,6 +9,15 @@
     Elapsed value is measured at the response of the commitment's metric (first_response_at,
     acknowledged_at or resolved_at) or, without one, at as_of (00:00 local after the night's day).
     Statuses compare elapsed values with the target, never instants (domain.md §5). -#}
+{#- DuckDB plans an ASOF join whose left side it estimates small (< asof_loop_join_threshold
+    rows) as a nested loop + aggregate; the deadline's ASOF (on a computed business count) was
+    estimated small and took 36 s of CPU on a million requests. The hook turns that shortcut off
+    for this model only. -#}
+{{ config(
+    pre_hook="set session asof_loop_join_threshold = 0",
+    post_hook="reset session asof_loop_join_threshold"
+) }}
+
 with settings as (
     select {{ as_of() }} as as_of
 ),
@@ -94,11 +103,14 @@ framed as (
     from applicable
 ),
 
+-- Each unit family flows through its own pipeline carrying every column of `framed`, and the
+-- families are stacked with UNION ALL: no join back on (request_id, commitment_id), which on a
+-- million requests cost more than the rules themselves (benchmarks/bench_engine.py).
+
 -- Day-based units --------------------------------------------------------------------------
 day_based as (
     select
-        f.request_id,
-        f.commitment_id,
+        f.*,
         case f.target_unit
             when 'business_days' then d1.business_day_index - d0.business_day_index
             when 'working_days' then d1.working_day_index - d0.working_day_index
@@ -108,7 +120,9 @@ day_based as (
             when 'business_days' then db.local_date
             when 'working_days' then dw.local_date
             else f.received_on + f.target_days
-        end as deadline_on
+        end as day_deadline_on,
+        cast(null as bigint) as elapsed_us,
+        cast(null as timestamptz) as business_deadline_at
     from framed as f
     left join days as d0 on d0.service_code = f.service_code and d0.local_date = f.received_on
     left join days as d1
@@ -128,84 +142,67 @@ day_based as (
 ),
 
 -- Business minutes and hours: B(t) by ASOF JOIN on the cumulative opening intervals ---------
-business_time_rows as (
-    select request_id, commitment_id, service_code, received_at, measured_at, target_us
-    from framed
-    where unit_family = 'business_time'
-),
-
-b_start as (
+-- B(t) = cumulative minutes before the last interval starting at or before t, plus the part of
+-- that interval already elapsed (capped at its length); 0 before the first interval.
+business_measured as (
     select
-        b.request_id,
-        b.commitment_id,
-        coalesce(i.cum_us_before + least(i.open_us, date_diff('microsecond', i.interval_start_at, b.received_at)), 0)
-            as business_us_at_receipt
-    from business_time_rows as b
-    asof left join intervals as i
-        on i.service_code = b.service_code and b.received_at >= i.interval_start_at
-),
-
-b_end as (
-    select
-        b.request_id,
-        b.commitment_id,
-        coalesce(i.cum_us_before + least(i.open_us, date_diff('microsecond', i.interval_start_at, b.measured_at)), 0)
+        f.*,
+        coalesce(i0.cum_us_before + least(i0.open_us, date_diff('microsecond', i0.interval_start_at, f.received_at)), 0)
+            as business_us_at_receipt,
+        coalesce(i1.cum_us_before + least(i1.open_us, date_diff('microsecond', i1.interval_start_at, f.measured_at)), 0)
             as business_us_at_measure
-    from business_time_rows as b
-    asof left join intervals as i
-        on i.service_code = b.service_code and b.measured_at >= i.interval_start_at
-),
-
-b_target as (
-    select
-        b.request_id,
-        b.commitment_id,
-        b.service_code,
-        s.business_us_at_receipt + b.target_us as business_us_due
-    from business_time_rows as b
-    inner join b_start as s on s.request_id = b.request_id and s.commitment_id = b.commitment_id
+    from framed as f
+    asof left join intervals as i0
+        on i0.service_code = f.service_code and f.received_at >= i0.interval_start_at
+    asof left join intervals as i1
+        on i1.service_code = f.service_code and f.measured_at >= i1.interval_start_at
+    where f.unit_family = 'business_time'
 ),
 
 -- The N-th business minute ends inside the last interval starting at or before it (strictly
 -- before its end); when it ends exactly at a closing time, the next interval's cumulative
 -- count equals it, so the deadline is that next opening.
-b_deadline as (
-    select
-        t.request_id,
-        t.commitment_id,
-        i.interval_start_at + to_microseconds(t.business_us_due - i.cum_us_before) as deadline_at
-    from b_target as t
-    asof left join intervals as i
-        on i.service_code = t.service_code and t.business_us_due >= i.cum_us_before
-),
-
 business_time as (
     select
-        s.request_id,
-        s.commitment_id,
-        e.business_us_at_measure - s.business_us_at_receipt as elapsed_us,
-        d.deadline_at
-    from b_start as s
-    inner join b_end as e on e.request_id = s.request_id and e.commitment_id = s.commitment_id
-    inner join b_deadline as d on d.request_id = s.request_id and d.commitment_id = s.commitment_id
+        b.* exclude (business_us_at_receipt, business_us_at_measure),
+        cast(null as integer) as elapsed_days,
+        cast(null as date) as day_deadline_on,
+        b.business_us_at_measure - b.business_us_at_receipt as elapsed_us,
+        i.interval_start_at + to_microseconds(b.business_us_at_receipt + b.target_us - i.cum_us_before)
+            as business_deadline_at
+    from business_measured as b
+    asof left join intervals as i
+        on i.service_code = b.service_code and b.business_us_at_receipt + b.target_us >= i.cum_us_before
+),
+
+-- Seconds (phone wait) and commitments without a target: no calendar ----------------------
+no_calendar as (
+    select
+        f.*,
+        cast(null as integer) as elapsed_days,
+        cast(null as date) as day_deadline_on,
+        cast(null as bigint) as elapsed_us,
+        cast(null as timestamptz) as business_deadline_at
+    from framed as f
+    where f.unit_family is null or f.unit_family = 'seconds'
 ),
 
 -- All units together ----------------------------------------------------------------------
 measured as (
     select
-        f.*,
-        db.elapsed_days,
-        db.deadline_on as day_deadline_on,
-        bt.elapsed_us,
-        bt.deadline_at as business_deadline_at,
+        *,
         -- phone wait: the hold time before CONNECT when the source gives it, else the clock
         case
-            when f.unit_family = 'seconds' and f.responded_at is not null
-                then coalesce(f.wait_seconds, date_diff('millisecond', f.received_at, f.responded_at) / 1000.0)
+            when unit_family = 'seconds' and responded_at is not null
+                then coalesce(wait_seconds, date_diff('millisecond', received_at, responded_at) / 1000.0)
         end as elapsed_seconds
-    from framed as f
-    left join day_based as db on db.request_id = f.request_id and db.commitment_id = f.commitment_id
-    left join business_time as bt on bt.request_id = f.request_id and bt.commitment_id = f.commitment_id
+    from (
+        select * from day_based
+        union all by name
+        select * from business_time
+        union all by name
+        select * from no_calendar
+    )
 ),
 
 valued as (
