@@ -53,6 +53,7 @@ def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
         "engine_pending_then_overdue_night_1",
         "engine_pending_then_overdue_night_2",
         "engine_reunion_time_zone",
+        "engine_reunion_20_december_on_a_monday",
         "engine_same_instants_in_paris",
         "calendar_holidays_bridge_worked_holiday_service_closure",
         "opening_intervals_dst_versions_closures",
