@@ -28,6 +28,8 @@ CONNECTOR_MODULES: dict[str, str] = {
     "wazo_cdr": "connectors.telephony.wazo_cdr",
     "asterisk_cdr_csv": "connectors.telephony.asterisk_cdr_csv",
     "maildir": "connectors.email.maildir",
+    "imap": "connectors.email.imap",
+    "mbox": "connectors.email.mbox",
     "glpi_sql": "connectors.ticketing.glpi",
     "request_register": "connectors.registers.request_register",
     "satisfaction_survey": "connectors.registers.satisfaction_survey",
@@ -68,6 +70,11 @@ def extract_source(cfg: VigieConfig, source_id: str, day: dt.date) -> LandedBatc
         ) from exc
     read_s = time.perf_counter() - started
     batch = land_batch(cfg.path(cfg.outputs.landing), source.id, source.type, day, result)
+    # Incremental connectors (IMAP) advance their read state only once the batch has landed,
+    # so a run that fails before this line is retried from the same state.
+    after_landing = getattr(module, "after_landing", None)
+    if after_landing is not None:
+        after_landing(cfg, source, day, result)
     log.info(
         "extracted %s (%s) day=%s [%s, %s) in %.2f s: %s rows, %d reject(s)",
         source.id,

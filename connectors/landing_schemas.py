@@ -88,6 +88,8 @@ TABLES_BY_SOURCE_TYPE: dict[str, dict[str, pa.Schema]] = {
     "asterisk_cdr_sql": {"cdr_legs": CDR_LEGS},
     "wazo_cdr": {"cdr_legs": CDR_LEGS},
     "maildir": {"email_messages": EMAIL_MESSAGES},
+    "imap": {"email_messages": EMAIL_MESSAGES},
+    "mbox": {"email_messages": EMAIL_MESSAGES},
     "glpi_sql": {
         "glpi_tickets": GLPI_TICKETS,
         "glpi_groups_tickets": GLPI_GROUPS_TICKETS,

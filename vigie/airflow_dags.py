@@ -43,7 +43,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "asterisk_cdr_sql",
         "wazo_cdr",
     ),
-    "email": ("maildir",),
+    "email": ("maildir", "imap", "mbox"),
     "ticketing": ("glpi_sql", "request_register", "satisfaction_survey"),
 }
 LANDING_ASSETS = {family: Asset(f"vigie://landing/{family}") for family in FAMILIES}

@@ -63,6 +63,8 @@ SOURCE_TYPES = (
     "asterisk_queue_log_sql",
     "asterisk_cdr_sql",
     "wazo_cdr",
+    "imap",
+    "mbox",
 )
 
 CDR_COLUMN_NAMES = frozenset(
@@ -237,6 +239,8 @@ class AsteriskQueueLogSource(_Source):
     path: str  # a file, or a glob of rotated files (queue_log, queue_log.1 ...)
     queues: dict[str, str]  # queue name -> service code
     short_abandon_seconds: int = Field(default=5, ge=0)
+    # An ENTERQUEUE with no closing event is closed (ended_at) this long after its last entry.
+    orphan_close_seconds: int = Field(default=3600, ge=1)
     # Saved read positions (<landing>/<id>/_state.json) and their safety margin, in seconds.
     incremental: bool = True
     overlap_seconds: int = Field(default=3600, ge=0)
@@ -321,6 +325,40 @@ class MaildirSource(_Source):
     type: Literal["maildir"]
     path: str
     mailboxes: list[Mailbox] = Field(min_length=1)
+
+
+class ImapMailbox(_Strict):
+    """One mailbox read over IMAP: folder names as the server shows them (non-ASCII allowed,
+    sent in modified UTF-7), credentials from its own connection or the source's."""
+
+    name: str
+    service: str
+    inbox: str = "INBOX"
+    sent: str = "Sent"
+    address: str | None = None
+    connection_id: str | None = None  # default: the source's connection_id
+
+
+class ImapSource(_Source):
+    type: Literal["imap"]
+    connection_id: str  # Airflow connection: host, port, login, password; extra.security
+    mailboxes: list[ImapMailbox] = Field(min_length=1)
+    fetch_batch: int = Field(default=500, ge=1, le=10000)  # UIDs per UID FETCH command
+    timeout_seconds: float = Field(default=60.0, gt=0)
+
+
+class MboxMailbox(_Strict):
+    name: str
+    service: str
+    inbox: str  # mbox file of received messages, relative to the source path
+    sent: str  # mbox file of the service's sent messages
+    address: str | None = None
+
+
+class MboxSource(_Source):
+    type: Literal["mbox"]
+    path: str
+    mailboxes: list[MboxMailbox] = Field(min_length=1)
 
 
 DEFAULT_REQUEST_TYPES: dict[int, Channel] = {
@@ -414,6 +452,8 @@ Source = Annotated[
     AsteriskQueueLogSource
     | AsteriskCdrCsvSource
     | MaildirSource
+    | ImapSource
+    | MboxSource
     | GlpiSqlSource
     | RequestRegisterSource
     | SatisfactionSurveySource
@@ -494,7 +534,7 @@ class VigieConfig(_Strict):
             if isinstance(s, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
                 for q, code in s.queues.items():
                     check(f"sources[{s.id}].queues.{q}", code)
-            elif isinstance(s, MaildirSource):
+            elif isinstance(s, MaildirSource | ImapSource | MboxSource):
                 for m in s.mailboxes:
                     check(f"sources[{s.id}].mailboxes[{m.name}].service", m.service)
             elif isinstance(s, GlpiSqlSource):

@@ -26,7 +26,9 @@ from vigie.config import (
     AsteriskQueueLogSqlSource,
     Closure,
     GlpiSqlSource,
+    ImapSource,
     MaildirSource,
+    MboxSource,
     VigieConfig,
 )
 from vigie.intervals import night_for_day
@@ -123,7 +125,7 @@ def config_rows(
             rows["phone_queues"].extend(
                 (src.id, q, code, src.short_abandon_seconds) for q, code in src.queues.items()
             )
-        elif isinstance(src, MaildirSource):
+        elif isinstance(src, MaildirSource | ImapSource | MboxSource):
             rows["mailboxes"].extend((src.id, m.name, m.service) for m in src.mailboxes)
         elif isinstance(src, GlpiSqlSource):
             rows["ticket_request_types"].extend(
