@@ -257,6 +257,7 @@ class AsteriskQueueLogSqlSource(_Source):
     timezone: str | None = None
     queues: dict[str, str]  # queue name -> service code
     short_abandon_seconds: int = Field(default=5, ge=0)
+    orphan_close_seconds: int = Field(default=3600, ge=1)
 
 
 class AsteriskCdrSqlSource(_Source):

@@ -53,7 +53,7 @@ CONFIG_TABLES: dict[str, str] = {
     # valid_from: the version of the commitment the row scopes (versions share an id)
     "commitment_services": "commitment_id varchar, service_code varchar, valid_from date",
     "phone_queues": "source_id varchar, queue_name varchar, service_code varchar, "
-    "short_abandon_seconds integer",
+    "short_abandon_seconds integer, orphan_close_seconds integer",
     "mailboxes": "source_id varchar, mailbox varchar, service_code varchar",
     "ticket_request_types": "source_id varchar, requesttypes_id integer, channel varchar",
     "ticket_groups": "source_id varchar, groups_id integer, service_code varchar",
@@ -123,7 +123,8 @@ def config_rows(
             continue
         if isinstance(src, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
             rows["phone_queues"].extend(
-                (src.id, q, code, src.short_abandon_seconds) for q, code in src.queues.items()
+                (src.id, q, code, src.short_abandon_seconds, src.orphan_close_seconds)
+                for q, code in src.queues.items()
             )
         elif isinstance(src, MaildirSource | ImapSource | MboxSource):
             rows["mailboxes"].extend((src.id, m.name, m.service) for m in src.mailboxes)

@@ -8,7 +8,10 @@
 --   wait_seconds = CONNECT - first arrival, across queues;
 -- * out_of_hours is judged at the first arrival, whatever happens next;
 -- * an unanswered call is decided by its last closing event; if a queue entry is still open
---   after it (or there is none), the call is an orphan: offered, not answered;
+--   after it (or there is none), the call is an orphan: offered, not answered, counted apart;
+--   the rule closes it orphan_close_seconds (per source, default 3600) after its last queue
+--   entry: ended_at and exit_wait_seconds are set once that instant is before as_of, null
+--   before (a call still waiting at midnight has no end yet);
 -- * a caller exit (ABANDON, EXITWITHKEY) after less than the first queue's short_abandon_seconds
 --   of total wait is a short abandon; service-side exits are never short.
 {%- set arrival_events = ['ENTERQUEUE', 'FULL', 'JOINEMPTY', 'CLOSED'] %}
@@ -25,7 +28,8 @@ queue_services as (
         source_id,
         queue_name,
         service_code,
-        short_abandon_seconds
+        short_abandon_seconds,
+        coalesce(orphan_close_seconds, 3600) as orphan_close_seconds
     from {{ source('config', 'phone_queues') }}
 ),
 
@@ -61,7 +65,8 @@ first_arrivals as (
         call_events.event_at as received_at,
         call_events.event_seq as arrival_seq,
         queue_services.service_code,
-        queue_services.short_abandon_seconds
+        queue_services.short_abandon_seconds,
+        queue_services.orphan_close_seconds
     from call_events
     inner join queue_services
         on call_events.source_id = queue_services.source_id
@@ -130,6 +135,21 @@ closing_queue_entries as (
     group by last_closings.source_id, last_closings.callid
 ),
 
+orphan_closings as (
+    -- an orphan (last queue event an ENTERQUEUE) is closed by rule after its last entry
+    select
+        last_closings.source_id,
+        last_closings.callid,
+        last_closings.closed_at + to_seconds(first_arrivals.orphan_close_seconds) as rule_closed_at
+    from last_closings
+    inner join first_arrivals
+        on last_closings.source_id = first_arrivals.source_id
+        and last_closings.callid = first_arrivals.callid
+    cross join night
+    where last_closings.last_event = 'ENTERQUEUE'
+      and last_closings.closed_at + to_seconds(first_arrivals.orphan_close_seconds) <= night.as_of
+),
+
 open_arrivals as (
     -- arrivals inside one of the service's opening intervals (H4a's calendar: per local date,
     -- wall-clock bounds converted with the zone so DST days are right; holidays not worked and
@@ -160,11 +180,13 @@ calls_measured as (
         last_closings.last_event,
         last_closings.closed_at,
         open_arrivals.callid is not null as arrived_while_open,
+        orphan_closings.rule_closed_at as orphan_closed_at,
         epoch(call_summaries.connected_at - first_arrivals.received_at) as answered_wait_seconds,
         -- total wait of a caller who left: time before the last queue + that queue's waittime
         -- (event time - entry time when the waittime field is empty)
         case
-            when last_closings.last_event = 'ENTERQUEUE' then null
+            when last_closings.last_event = 'ENTERQUEUE'
+                then epoch(orphan_closings.rule_closed_at - first_arrivals.received_at)
             when closing_queue_entries.last_entered_at is null
                 then epoch(last_closings.closed_at - first_arrivals.received_at)
             else epoch(closing_queue_entries.last_entered_at - first_arrivals.received_at)
@@ -186,6 +208,9 @@ calls_measured as (
     left join open_arrivals
         on first_arrivals.source_id = open_arrivals.source_id
         and first_arrivals.callid = open_arrivals.callid
+    left join orphan_closings
+        on first_arrivals.source_id = orphan_closings.source_id
+        and first_arrivals.callid = orphan_closings.callid
 ),
 
 calls_classified as (
@@ -222,6 +247,7 @@ select
     case
         when connected_at is not null then conversation_ended_at
         when last_event <> 'ENTERQUEUE' then closed_at
+        else orphan_closed_at
     end as ended_at,
     requester_key,
     cast(answered_wait_seconds as double) as wait_seconds,
