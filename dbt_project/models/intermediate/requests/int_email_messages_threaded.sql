@@ -7,7 +7,8 @@
 --   2. references: the latest (nearest) message of its References that we know;
 --   3. subject: the latest message with the same normalised subject and a common correspondent
 --      (the citizen: sender of an inbound message, recipients of a message the service sent)
---      received at most 30 days before it.
+--      received at most var('email_thread_window_days') days before it (default 30: a
+--      citizen who writes again on the same subject a month later starts a new thread).
 -- A parent is always earlier in the (received_at, message_key) order, so links never loop;
 -- the thread is the root reached by following parents.
 with recursive night as (
@@ -121,7 +122,8 @@ parents_by_subject as (
         on child.subject_key = parent.subject_key
         and child.correspondent_key = parent.correspondent_key
         and parent.message_rank < child.message_rank
-        and parent.received_at >= child.received_at - interval 30 day
+        and parent.received_at >= child.received_at
+            - to_days(cast({{ var('email_thread_window_days', 30) }} as integer))
     qualify row_number() over (
         partition by child.message_key order by parent.message_rank desc
     ) = 1
