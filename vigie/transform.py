@@ -100,17 +100,30 @@ def earliest_ticket_day(batches: list[tuple[dt.date, Path]], tz: str) -> dt.date
     """Local date of the oldest landed GLPI ticket: a ticket modified recently may be years old,
     and its clock must start on a calendar that covers its receipt."""
     files = [str(d / "glpi_tickets.parquet") for _, d in batches if (d / "glpi_tickets.parquet").exists()]
-    if not files:
+    # Courrier registers land letters received up to lookback_days (400) before the night.
+    registers = [
+        str(d / "register_requests.parquet")
+        for _, d in batches
+        if (d / "register_requests.parquet").exists()
+    ]
+    if not files and not registers:
         return None
     con = duckdb.connect()
     try:
-        rows = con.execute(
-            'select min(least("date", date_creation)) from read_parquet(?, union_by_name = true)',
-            [files],
-        ).fetchall()
+        rows = []
+        if files:
+            rows += con.execute(
+                'select min(least("date", date_creation)) from read_parquet(?, union_by_name = true)',
+                [files],
+            ).fetchall()
+        if registers:
+            rows += con.execute(
+                "select min(received_at) from read_parquet(?, union_by_name = true)", [registers]
+            ).fetchall()
     finally:
         con.close()
-    first = rows[0][0] if rows else None
+    firsts = [r[0] for r in rows if r[0] is not None]
+    first = min(firsts) if firsts else None
     if first is None:
         return None
     return first.astimezone(zoneinfo.ZoneInfo(tz)).date()

@@ -216,3 +216,22 @@ def test_french_values() -> None:
 def test_landing_contract_lists_both_types() -> None:
     assert set(TABLES_BY_SOURCE_TYPE["request_register"]) == {"register_requests"}
     assert set(TABLES_BY_SOURCE_TYPE["satisfaction_survey"]) == {"survey_responses"}
+
+
+def test_calendar_covers_the_oldest_register_letter(tmp_path: Path) -> None:
+    # A register first landed on 16 Nov 2026 holds a letter of 20 Oct 2025 (within the 400-day
+    # lookback): the night's calendar must start 31 days before it, not before 16 Nov.
+    from vigie.config import Outputs
+    from vigie.transform import calendar_range
+
+    (tmp_path / "old.csv").write_bytes(
+        "N° enregistrement;Date d'arrivée\r\nC-1;20/10/2025\r\nC-2;10/11/2026\r\n".encode("cp1252")
+    )
+    cfg = make_config(tmp_path, {
+        "id": "courrier", "type": "request_register", "path": "old.csv",
+        "columns": {"request_id": "N° enregistrement", "received_at": "Date d'arrivée"},
+    })
+    cfg = cfg.model_copy(update={"outputs": Outputs(landing=str(tmp_path / "landing"))})
+    result = request_register.read_interval(cfg, cfg.sources[0], NIGHT, PSEUDO)
+    land_batch(tmp_path / "landing", "courrier", "request_register", DAY, result)
+    assert calendar_range(cfg, DAY) == (dt.date(2025, 9, 19), dt.date(2027, 12, 21))
