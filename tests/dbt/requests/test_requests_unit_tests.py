@@ -12,6 +12,7 @@ import datetime as dt
 EXPECTED_UNIT_TESTS = {
     "phone_calls_outcomes_overflow_transfer_abandons_orphan_out_of_hours",
     "phone_call_exit_waits_across_queues",
+    "phone_call_orphans_closed_by_rule",
     "email_threading_in_reply_to_references_subject_window",
     "email_requests_reminders_acknowledgement_replies_exclusions",
     "tickets_first_response_group_and_category",
