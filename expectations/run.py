@@ -167,6 +167,7 @@ def _mart_frames(cfg: VigieConfig, day: dt.date) -> tuple[dict[str, Any], Any, s
             """
             select * from marts.service_indicators
             where indicator = 'compliance_rate' and is_final and period_end = ?
+              and is_complete  -- issue 7: an incomplete period is not a business finding
             order by commitment_id, service_code, channel, period_grain, period_start
             """,
             params=[day + dt.timedelta(days=1)],

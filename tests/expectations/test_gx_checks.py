@@ -128,6 +128,16 @@ def test_clean_night_reports_breach_as_warning_and_builds_docs(cfg) -> None:
     assert len(stored) == 17
 
 
+def test_incomplete_period_is_not_a_commitment_finding(cfg) -> None:
+    """Issue 7: the 2/5 day of ETAT_CIVIL lacks data (is_complete false): no breach warning."""
+    good_batches(cfg)
+    row = indicator("email_response_5bd", "ETAT_CIVIL", "day", DAY, NEXT, 2, 5, 0.9, 3, as_of=AS_OF)
+    row.update(is_complete=False, completeness_note="mail 2026-11-16: no data")
+    create_warehouse(cfg, {"requests": [], "commitment_evaluations": [], "service_indicators": [row]})
+    result = run_checks(cfg, DAY)
+    assert result.success and result.breached_commitments == []
+
+
 def test_rerun_same_night_gives_same_summary_and_keeps_suites(cfg) -> None:
     good_batches(cfg)
     good_marts(cfg)
