@@ -197,3 +197,17 @@ def test_alert_log_keeps_incomplete_notices_by_source(tmp_path: Path) -> None:
         con.close()
     assert rows == [("incomplete", "data_quality", "mail", "day:2026-11-12"),
                     ("incomplete", "data_quality", "mail", "day:2026-11-16")]
+
+
+def test_chart_draws_incomplete_weeks_hollow_and_stays_repeatable() -> None:
+    from vigie.alerts.chart import trend_png
+    from vigie.alerts.collect import TrendPoint
+
+    weeks = [d(2026, 8, 24) + dt.timedelta(weeks=i) for i in range(12)]
+    full = {"c": [TrendPoint(w, 0.95 - 0.01 * i, 0.9) for i, w in enumerate(weeks)]}
+    gap = {"c": [TrendPoint(w, p.value, 0.9, i != 10) for i, (w, p) in enumerate(zip(weeks, full["c"], strict=True))]}
+    a = trend_png(full, {"c": "Courriels"}, "Taux", "seuil", "données incomplètes")
+    b = trend_png(gap, {"c": "Courriels"}, "Taux", "seuil", "données incomplètes")
+    assert a is not None and b is not None and a.startswith(b"\x89PNG")
+    assert a != b
+    assert b == trend_png(gap, {"c": "Courriels"}, "Taux", "seuil", "données incomplètes")

@@ -15,8 +15,12 @@ COLORS = ["#1f4e79", "#c0392b", "#27813e", "#8e44ad", "#d68910", "#566573"]
 
 
 def trend_png(series: dict[str, list[TrendPoint]], labels: dict[str, str], title: str,
-              threshold_word: str) -> bytes | None:
-    """PNG bytes, or None when there is no weekly point to draw."""
+              threshold_word: str, incomplete_word: str = "") -> bytes | None:
+    """PNG bytes, or None when there is no weekly point to draw.
+
+    Weeks lacking data (is_complete false) are drawn as hollow points, with one legend entry
+    ``incomplete_word``: the reader must not take a gap for a bad (or a good) week.
+    """
     if not any(p.value is not None for points in series.values() for p in points):
         return None
     import matplotlib
@@ -29,11 +33,18 @@ def trend_png(series: dict[str, list[TrendPoint]], labels: dict[str, str], title
     ax = fig.add_subplot(1, 1, 1)
     weeks = sorted({p.week_start for points in series.values() for p in points})
     index = {w: i for i, w in enumerate(weeks)}
+    drawn_incomplete = False
     for n, (cid, points) in enumerate(sorted(series.items())):
         color = COLORS[n % len(COLORS)]
         xs = [index[p.week_start] for p in points if p.value is not None]
         ys = [p.value for p in points if p.value is not None]
         ax.plot(xs, ys, marker="o", color=color, label=labels.get(cid, cid))
+        hollow = [(index[p.week_start], p.value) for p in points if p.value is not None and not p.is_complete]
+        if hollow:
+            ax.plot([x for x, _ in hollow], [y for _, y in hollow], linestyle="none", marker="o",
+                    markersize=9, markerfacecolor="white", markeredgecolor=color,
+                    label=incomplete_word if incomplete_word and not drawn_incomplete else None)
+            drawn_incomplete = True
         thr = points[-1].threshold
         ax.axhline(thr, color=color, linestyle="--", linewidth=1,
                    label=f"{threshold_word} {thr:.0%}".replace(".", ","))

@@ -300,6 +300,7 @@ class TrendPoint:
     week_start: dt.date
     value: float | None
     threshold: float
+    is_complete: bool = True  # drawn hollow when the week lacks data
 
 
 def load_trends(
@@ -311,7 +312,7 @@ def load_trends(
     rows = _rows(
         con,
         f"""
-        select commitment_id, period_start, value, threshold
+        select commitment_id, period_start, value, threshold, is_complete
         from marts.service_indicators
         where indicator = 'compliance_rate' and period_grain = 'week' and is_final
           and service_code = ? and commitment_id in ({", ".join("?" * len(commitment_ids))})
@@ -323,6 +324,6 @@ def load_trends(
     out: dict[str, list[TrendPoint]] = {}
     for r in rows:
         out.setdefault(r["commitment_id"], []).append(
-            TrendPoint(r["period_start"], r["value"], r["threshold"])
+            TrendPoint(r["period_start"], r["value"], r["threshold"], bool(r["is_complete"]))
         )
     return {k: v[-weeks:] for k, v in out.items()}

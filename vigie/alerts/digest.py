@@ -141,7 +141,8 @@ def render_digest(
                 more = texts.w("more").format(n=len(lines) - MAX_ITEMS_PER_SECTION)
                 lines = lines[:MAX_ITEMS_PER_SECTION]
             blocks.append({"title": texts.w(f"sec_{kind}"), "lines": lines, "more": more})
-        png = trend_png(trends.get(code, {}), labels, texts.w("chart_title"), texts.w("threshold"))
+        png = trend_png(trends.get(code, {}), labels, texts.w("chart_title"), texts.w("threshold"),
+                        texts.w("incomplete_point"))
         cid = ""
         if png is not None:
             cid = f"chart-{code.lower()}.{digest.digest_id}@{domain}"
