@@ -386,6 +386,13 @@ class GlpiSqlSource(_Source):
     entities: list[int] | None = Field(default=None, min_length=1)
     complaint_categories: list[int] = Field(default_factory=list)  # itilcategories.id = complaints
 
+    @field_validator("request_types")
+    @classmethod
+    def _over_defaults(cls, value: dict[int, Channel]) -> dict[int, Channel]:
+        """Site entries override or add to GLPI's defaults (1-6): a site that adds its type 7
+        « Courrier recommandé » need not restate the six others."""
+        return {**DEFAULT_REQUEST_TYPES, **value}
+
     @model_validator(mode="after")
     def _one_location(self) -> GlpiSqlSource:
         if (self.path is None) == (self.connection_id is None):

@@ -495,3 +495,16 @@ def test_extract_source_dispatches_to_the_glpi_reader(db: Path, tmp_path: Path) 
     batch = extract_source(cfg, "glpi_test", DAY)  # key from VIGIE_PSEUDONYMISATION_KEY
     assert batch.path == tmp_path / "landing" / "glpi_test" / "day=2026-11-16"
     assert batch.row_counts["glpi_tickets"] == 8 and batch.reject_count == 0  # 107 left out
+
+
+def test_request_types_override_and_extend_the_defaults() -> None:
+    # A site that renamed its types keeps GLPI's ids; it adds type 7 and maps 6 to counter.
+    from vigie.warehouse_config import config_rows
+
+    cfg = make_config(path="glpi.sqlite", request_types={6: "counter", 7: "letter"})
+    assert cfg.sources[0].request_types == {
+        1: "online", 2: "email", 3: "phone", 4: "counter", 5: "letter", 6: "counter", 7: "letter",
+    }
+    rows = config_rows(cfg, DAY, DAY, run_day=DAY)["ticket_request_types"]
+    assert ("glpi_test", 7, "letter") in rows and ("glpi_test", 6, "counter") in rows
+    assert make_config(path="glpi.sqlite").sources[0].request_types[5] == "letter"
