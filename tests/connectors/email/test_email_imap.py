@@ -221,9 +221,8 @@ def test_incremental_late_arrival_and_rerun(conn_env, tmp_path) -> None:
         "meta"]["late_arrivals"] == 1
     first = (landing / "mairie_imap" / f"day={day17}" / "email_messages.parquet").read_bytes()
     extract_source(cfg, "mairie_imap", day17)  # rerun: same recorded UID range, same batch
-    assert pq.read_table(landing / "mairie_imap" / f"day={day17}" / "email_messages.parquet") \
-        .to_pylist() == rows17
-    assert first  # the file was rewritten atomically
+    again = (landing / "mairie_imap" / f"day={day17}" / "email_messages.parquet").read_bytes()
+    assert again == first
     # rerun of night 16: its date search now also finds the late message (INTERNALDATE 16th):
     # 4 rows; the copy in batch 17 is the same (message_key, mailbox, folder_role), kept once
     # by staging
