@@ -165,7 +165,11 @@ def _mart_frames(cfg: VigieConfig, day: dt.date) -> tuple[dict[str, Any], Any, s
                 return {}, None, f"table marts.{mart} is missing in {wh}: run the transform for {day}"
         final = con.sql(
             """
-            select * from marts.service_indicators
+            -- threshold and min_volume are those of the commitment version that judged the
+            -- rows (versions under one id may differ): the suite compares against these columns.
+            select *, value - threshold as margin_to_threshold,
+                   denominator >= min_volume as reaches_min_volume
+            from marts.service_indicators
             where indicator = 'compliance_rate' and is_final and period_end = ?
               and is_complete  -- issue 7: an incomplete period is not a business finding
             order by commitment_id, service_code, channel, period_grain, period_start

@@ -365,14 +365,17 @@ def commitments_suite(cfg: VigieConfig) -> SuiteSpec:
     once, on the night its period closes.
     """
     checks = []
-    for c in sorted(cfg.all_commitments(), key=lambda c: c.id):
+    latest = {c.id: c for c in cfg.all_commitments()}  # sorted by valid_from: the newest wins
+    for c in sorted(latest.values(), key=lambda c: c.id):
+        # One expectation per id, whatever its versions: each row carries the threshold and
+        # minimum volume of the version that judged it (expectations.run.commitment rows).
         checks.append(
             Check(
                 "ExpectColumnValuesToBeBetween",
-                {"column": "value", "min_value": c.threshold},
+                {"column": "margin_to_threshold", "min_value": 0},
                 WARNING,
                 f"{c.label} — seuil {c.threshold:.0%}, volume minimal {c.min_volume} ({c.reference})",
-                where=(("commitment_id", "==", c.id), ("denominator", ">=", c.min_volume)),
+                where=(("commitment_id", "==", c.id), ("reaches_min_volume", "==", True)),
                 extra_meta={"commitment_id": c.id},
             )
         )

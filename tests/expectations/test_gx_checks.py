@@ -91,8 +91,10 @@ def test_suites_are_generated_from_the_contract_and_config(cfg) -> None:
     assert {c.severity for c in spec.checks} == {"blocking", "warning"}
     csuite = commitments_suite(cfg)
     assert [c.extra_meta["commitment_id"] for c in csuite.checks] == ["email_response_5bd", "phone_pickup_rate"]
-    assert csuite.checks[0].kwargs == {"column": "value", "min_value": 0.9}
-    assert csuite.checks[0].where == (("commitment_id", "==", "email_response_5bd"), ("denominator", ">=", 3))
+    # Each row carries the threshold and minimum volume of the version that judged it.
+    assert csuite.checks[0].kwargs == {"column": "margin_to_threshold", "min_value": 0}
+    assert csuite.checks[0].where == (
+        ("commitment_id", "==", "email_response_5bd"), ("reaches_min_volume", "==", True))
     assert all(c.severity == "warning" for c in csuite.checks)
     assert landing_suite("email_messages").fingerprint == spec.fingerprint
 
@@ -257,12 +259,18 @@ def test_changed_commitment_rewrites_the_suite_in_the_same_process(cfg) -> None:
     good_batches(cfg)
     good_marts(cfg)
     assert len(run_checks(cfg, DAY).breached_commitments) == 1
-    # lower the email threshold to 0.4: ETAT_CIVIL's 2/5 = 0.4 now meets it
+    # Lower the email threshold to 0.4: the transform re-judges the rows with the new version
+    # (the marts carry each row's threshold), and ETAT_CIVIL's 2/5 = 0.4 now meets it.
     commitments = [c.model_copy(update={"threshold": 0.4}) if c.id == "email_response_5bd" else c
                    for c in cfg.commitments]
     relaxed = cfg.model_copy(update={"commitments": commitments})
+    good_marts(relaxed, service_indicators=[
+        indicator("email_response_5bd", "ETAT_CIVIL", "day", DAY, NEXT, 2, 5, 0.4, 3, as_of=AS_OF),
+        indicator("phone_pickup_rate", "ETAT_CIVIL", "day", DAY, NEXT, 18, 20, 0.85, 20,
+                  channel="phone", as_of=AS_OF, target=(None, None)),
+    ])
     result = run_checks(relaxed, DAY)
     assert result.breached_commitments == []
     stored = json.loads((cfg.path("var/gx") / "gx" / "expectations" / "commitments.json").read_text())
-    mins = sorted(e["kwargs"]["min_value"] for e in stored["expectations"])
-    assert mins == [0.4, 0.85]
+    whys = sorted(e["meta"]["why"] for e in stored["expectations"])
+    assert "seuil 40%" in whys[0]

@@ -132,7 +132,15 @@ def collect(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date | None 
     """Every alert row the night could send (already-sent ones are filtered by the caller)."""
     tz = cfg.collectivite.timezone
     oldest = oldest or oldest_day(cfg, day)
-    targets = {c.id: c.target for c in cfg.all_commitments()}
+    versions = cfg.all_commitments()  # every version of every id, oldest first
+
+    def target_of(commitment_id: str, received_at: dt.datetime) -> Any:
+        """The target of the version that judged the request (in force on its receipt date)."""
+        received_on = received_at.astimezone(cfg.tz).date()
+        found = [c for c in versions if c.id == commitment_id and c.valid_from <= received_on
+                 and (c.valid_to is None or received_on < c.valid_to)]
+        return found[-1].target if found else None
+
     alerts: list[Alert] = []
     for r in _rows(
         con,
@@ -178,7 +186,7 @@ def collect(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date | None 
         """,
         [tz, tz, oldest, day, tz, day],
     ):
-        target = targets.get(r["commitment_id"])
+        target = target_of(r["commitment_id"], r["received_at"])
         period = r["deadline_on"].isoformat()
         alerts.append(
             Alert(
