@@ -75,6 +75,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if getattr(args, "send_old_alerts", False):
+        # Backfills stay quiet for service heads unless asked (alerts.max_age_days).
+        os.environ["VIGIE_SEND_OLD_ALERTS"] = "1"
     report = run_nights(args.config, args.date_from, args.date_to)
     print(
         f"{len(report.nights)} nights in {report.seconds:.1f} s "
@@ -129,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", required=True)
     r.add_argument("--from", dest="date_from", type=_date, required=True)
     r.add_argument("--to", dest="date_to", type=_date, required=True)
+    r.add_argument("--send-old-alerts", action="store_true",
+                   help="also send alerts about periods older than alerts.max_age_days")
     r.set_defaults(func=cmd_run)
 
     m = sub.add_parser("demo", help="demo-data, then run the last 28 nights, then say where to look")
