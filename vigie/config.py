@@ -269,15 +269,6 @@ class AsteriskCdrSqlSource(_Source):
     timezone: str | None = None  # zone of naive timestamps; None = the collectivité's
 
 
-class AsteriskCdrSqlSource(_Source):
-    """Asterisk SQL cdr table (Asterisk start/answer/"end" or FreePBX calldate schema)."""
-
-    type: Literal["asterisk_cdr_sql"]
-    connection_id: str  # Airflow connection to the CDR database (read-only session)
-    table: str = "cdr"
-    timezone: str | None = None  # zone of naive timestamps; None = the collectivité's
-
-
 class WazoCdrSource(_Source):
     """Wazo call-logd GET /1.0/cdr (token: the password of the Airflow connection)."""
 
