@@ -490,6 +490,12 @@ class Quality(_Strict):
     min_baseline_days: int = Field(default=2, ge=1)
 
 
+class EmailRules(_Strict):
+    # A reply that matches no In-Reply-To / References joins a thread by normalised subject and
+    # common correspondent only within this many days of the thread's previous message.
+    thread_window_days: int = Field(default=30, ge=1, le=365)
+
+
 class Pseudonymisation(_Strict):
     # Airflow connection whose password is the HMAC key (or env VIGIE_PSEUDONYMISATION_KEY).
     key_connection_id: str = "vigie_pseudonymisation"
@@ -505,6 +511,7 @@ class VigieConfig(_Strict):
     outputs: Outputs = Outputs()
     alerts: Alerts = Alerts()
     quality: Quality = Quality()
+    email: EmailRules = EmailRules()
     pseudonymisation: Pseudonymisation = Pseudonymisation()
     # Filled by load_config: the directory relative paths resolve against.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -44,7 +44,7 @@ CALENDAR_MARGIN_AFTER = dt.timedelta(days=400)
 # (macros/vigie_time.sql), which fall back to config.settings. VIGIE_DBT_NIGHT_VARS=1 passes
 # them too (same results; useful to compare or to debug a model with `dbt compile`).
 NIGHT_VARS_ON_COMMAND_LINE = os.environ.get("VIGIE_DBT_NIGHT_VARS", "0") == "1"
-STABLE_VARS = ("timezone", "landing_root")
+STABLE_VARS = ("timezone", "landing_root", "email_thread_window_days")
 _DAY_DIR = re.compile(r"^day=(\d{4}-\d{2}-\d{2})$")
 
 
@@ -73,6 +73,8 @@ def dbt_vars(cfg: VigieConfig, day: dt.date) -> dict[str, str]:
         "as_of": night.as_of_utc.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
         "timezone": cfg.collectivite.timezone,
         "landing_root": str(landing_root(cfg)),
+        # Stable from night to night: passing it keeps dbt's partial parse.
+        "email_thread_window_days": str(cfg.email.thread_window_days),
     }
 
 

@@ -98,3 +98,19 @@ def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["check-config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}: line 2, column 1: not valid YAML" in err
+
+
+def test_email_thread_window_reaches_dbt_as_a_stable_var() -> None:
+    """email.thread_window_days is passed on every night (it keeps dbt's partial parse)."""
+    from vigie.transform import STABLE_VARS, dbt_vars
+
+    data = _demo()
+    assert parse_config(data).email.thread_window_days == 30
+    data["email"] = {"thread_window_days": 40}
+    cfg = parse_config(data)
+    assert dbt_vars(cfg, dt.date(2026, 11, 16))["email_thread_window_days"] == "40"
+    assert "email_thread_window_days" in STABLE_VARS
+    data["email"] = {"thread_window_days": 0}
+    with pytest.raises(ConfigError) as err:
+        parse_config(data)
+    assert err.value.problems[0][0] == "email.thread_window_days"

@@ -14,6 +14,7 @@ EXPECTED_UNIT_TESTS = {
     "phone_call_exit_waits_across_queues",
     "phone_call_orphans_closed_by_rule",
     "email_threading_in_reply_to_references_subject_window",
+    "email_threading_window_is_configuration",
     "email_requests_reminders_acknowledgement_replies_exclusions",
     "tickets_first_response_group_and_category",
     "tickets_resolution_without_pending_time",
