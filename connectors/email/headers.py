@@ -5,7 +5,7 @@ line of a file; the IMAP and mbox readers (issue 5) will pass ``BODY.PEEK[HEADER
 after a ``From `` separator. Nothing here knows where the bytes came from.
 
 Why so defensive: the mailboxes of a collectivité receive whatever the world sends. Every oddity
-seen in the field is handled by a documented rule (docs/decisions/email-glpi-connectors.md) and
+seen in the field is handled by a documented rule (DECISIONLOG.md) and
 recorded in :attr:`MessageHeaders.rules` so that the batch metadata can count it; only a message
 whose headers cannot be used at all raises :class:`HeaderParseError`, whose text is a reason fit
 for ``rejects.parquet`` (it never quotes a header value: those hold names and addresses).

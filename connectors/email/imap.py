@@ -9,7 +9,7 @@ wire, and neither command can set ``\\Seen``. Folder names are configured as the
 Receipt time = the server's INTERNALDATE (when the message was delivered or appended), never
 the sender's ``Date`` header (landed apart as ``date_header_at``).
 
-Which messages a night's batch holds (docs/decisions/email-glpi-connectors.md, "IMAP"):
+Which messages a night's batch holds (DECISIONLOG.md, "IMAP"):
 1. every message whose INTERNALDATE is in [D 00:00, D+1 00:00) local (found by a server-side
    date search, then filtered exactly), and
 2. every message with a UID above the last UID seen by the previous run of this folder

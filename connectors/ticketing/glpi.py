@@ -4,7 +4,7 @@ Why SQL rather than the REST API: a read-only replica gives every table in one c
 and GLPI's REST search hides columns (``takeintoaccountdate``, delay stats) behind display
 options (source-formats.md §5).
 
-Which rows a night's batch holds (docs/decisions/email-glpi-connectors.md, "GLPI interval"):
+Which rows a night's batch holds (DECISIONLOG.md, "GLPI interval"):
 GLPI tables hold the *current* state of each ticket, so a batch is a snapshot of the tickets
 active in the window W = [D - overlap_days 00:00, D+1 00:00) (the collectivité's local
 midnights, expressed on GLPI's clock). A ticket is active in W when any of these is in W:

@@ -14,7 +14,7 @@ Channels (vigie.alerts.deliver): SMTP or outbox, plus a JSON webhook when
 are sent only when asked, ``run_alerts(..., send_old=True)`` or the environment variable
 ``VIGIE_SEND_OLD_ALERTS=1`` (a deliberate backfill of alerts; nothing else changes).
 
-Deliver-then-record (DECISIONLOG, docs/decisions/checks-alerts-publish.md): a crash between the
+Deliver-then-record (DECISIONLOG, DECISIONLOG.md): a crash between the
 two leaves the keys unrecorded, so the next run rebuilds the very same digest (same keys, same
 digest id): the outbox finds the file already there and writes nothing; SMTP sends it again
 with the same Message-ID. A head may see a duplicate after a crash, never a silent loss.

@@ -2,7 +2,7 @@
 
 ``vigie demo-data`` calls the two functions below. Same configuration, range, scale and seed
 give byte-identical files (seeded generators, no wall-clock time, sorted output, file times
-derived from the data). Decisions: docs/decisions/demo-generator.md.
+derived from the data). Decisions: DECISIONLOG.md.
 """
 
 from __future__ import annotations

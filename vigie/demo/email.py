@@ -5,7 +5,7 @@ late or never), the service's automatic acknowledgement where the mailbox has on
 out-of-office replies, a bounce, a newsletter and messages from colleagues: everything the
 email rules of domain.md §5 must tell apart. Delivery time is the leading epoch of the Maildir
 file name (and the file's mtime); the Date header is the sender's clock (one is deliberately
-wrong). Volumes and scripted edge cases: docs/decisions/demo-generator.md.
+wrong). Volumes and scripted edge cases: DECISIONLOG.md.
 """
 
 from __future__ import annotations
@@ -365,7 +365,7 @@ def generate_email(cfg: VigieConfig, src: MaildirSource, cal: DemoCalendar, star
                 w.internal(_received_epoch(rng, cal, code, day) if day.weekday() < 5 else cal.epoch(day, 600))
             if day.weekday() == 1:
                 w.newsletter(cal.epoch(day, 7 * 60 + 2))
-        # Scripted edge cases (docs/decisions/demo-generator.md), independent of the scale.
+        # Scripted edge cases (DECISIONLOG.md), independent of the scale.
         for before, _block in closed_blocks:  # a request the business day before each closure
             w.thread(cal.epoch(before, 16 * 60 + 20 + i), reply_days=2)
         if i == 0 and fridays:

@@ -4,7 +4,7 @@ Each ticket is simulated as a time line (opening, prise en compte, follow-ups pu
 private, tasks, pending periods, solution, automatic closure, satisfaction survey); whatever
 falls after the end of the range is cut, so the last tickets are still open at the end, as
 in a real instance read at night. ``date_mod`` is the last change kept. Timestamps are naive,
-in the source's configured zone. Volumes and edge cases: docs/decisions/demo-generator.md.
+in the source's configured zone. Volumes and edge cases: DECISIONLOG.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Everything derives from the seeded random generator handed in, so the same seed gives the same
 people. Phone numbers come from blocks that cannot reach a real subscriber (see
-docs/decisions/demo-generator.md): the fixed-line and 06 blocks set aside for fiction, and for
+DECISIONLOG.md): the fixed-line and 06 blocks set aside for fiction, and for
 07 the 07 00 block, which only holds 14-digit machine-to-machine numbers, so a 10-digit
 "07 00 .." number is unassignable. Addresses use made-up local parts with a number suffix.
 """

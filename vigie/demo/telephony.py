@@ -5,7 +5,7 @@ Shapes follow Asterisk's own writers (source-formats.md §1-2): queue_log lines
 ``epoch|callid|queue|agent|event|data...`` with the data fields app_queue.c writes per event;
 ``Master.csv`` as cdr_csv.c writes it with ``usegmtime=yes``, ``loguniqueid=yes``,
 ``loguserfield=yes`` (strings quoted with inner quotes doubled, duration/billsec bare, an empty
-answer bare). The volumes and shares are in docs/decisions/demo-generator.md.
+answer bare). The volumes and shares are in DECISIONLOG.md.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@
     * receipt_skew_hours_median, date_header_skewed_share: data quality of the senders' Date
       header against the server's receipt time (|skew| > 24 h counts as skewed), over inbound
       messages by local date of receipt.
-    Rules: docs/decisions/email-glpi-connectors.md "Email indicators". -#}
+    Rules: DECISIONLOG.md "Email indicators". -#}
 with grains as (
     select * from (values ('day'), ('week'), ('month')) as g (period_grain)
 ),

@@ -2,7 +2,7 @@
     model (int_phone_calls_assembled: one row per call entering a mapped queue, its outcome and
     wait). Periods by local date of the call's first arrival; only periods starting on or before
     the night's day; calls received before as_of. Definitions (domain.md §5 Phone,
-    docs/decisions/connectors-core-telephony.md §9):
+    DECISIONLOG.md §9):
     - calls_received: every call; calls_offered = received - out_of_hours - short_abandon
       (orphans are offered and not answered);
     - pickup_rate (taux de décroché) = answered / offered;

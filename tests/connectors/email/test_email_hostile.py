@@ -1,6 +1,6 @@
 """Hostile messages of issue 5 point 7 not covered elsewhere: mislabelled charsets, raw 8-bit
-Cyrillic, a Date in the future. Each lands by a documented rule (docs/decisions/
-email-glpi-connectors.md "Hostile messages"), none raises."""
+Cyrillic, a Date in the future. Each lands by a documented rule (DECISIONLOG.md,
+"Hostile messages"), none raises."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The dbt unit test of the email_indicators mart passes (exact values; rules:
-docs/decisions/email-glpi-connectors.md "Email indicators")."""
+DECISIONLOG.md "Email indicators")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The dbt unit tests of the ticket, letter and satisfaction models pass (exact values).
 
 Covers int_satisfaction_surveys, satisfaction_indicators, ticket_indicators and
-ticket_delay_reconciliation (rules: docs/decisions/requests-models.md §5, "Satisfaction",
+ticket_delay_reconciliation (rules: DECISIONLOG.md §5, "Satisfaction",
 "Ticket indicators").
 """
 

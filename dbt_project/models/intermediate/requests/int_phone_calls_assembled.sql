@@ -1,7 +1,7 @@
 -- One row per call (source_id, callid) that arrived in a queue mapped to a service
 -- (config.phone_queues), with its outcome, as known as of the night (events before as_of only).
 --
--- Rules (docs/decisions/requests-models.md):
+-- Rules (DECISIONLOG.md):
 -- * the call belongs to the service of the FIRST mapped queue it entered; an overflow to another
 --   queue stays this one request, and so does a transfer (same callid): no new request;
 -- * received_at = first arrival; answered = a CONNECT after it, in any queue;
