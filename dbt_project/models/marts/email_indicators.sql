@@ -68,12 +68,10 @@ inbound_messages as (
       and s.received_at < {{ as_of() }}
 ),
 
-{% set period_start_of = "case g.period_grain when 'day' then {d} when 'week' then cast(date_trunc('week', {d}) as date) else cast(date_trunc('month', {d}) as date) end" %}
-
 volumes as (
     select
         g.period_grain,
-        {{ period_start_of.format(d='r.received_on') }} as period_start,
+        {{ period_start('g.period_grain', 'r.received_on') }} as period_start,
         r.service_code,
         count(*) as received,
         sum(r.reminder_count) as reminders
@@ -85,7 +83,7 @@ volumes as (
 delays as (
     select
         g.period_grain,
-        {{ period_start_of.format(d='d.responded_on') }} as period_start,
+        {{ period_start('g.period_grain', 'd.responded_on') }} as period_start,
         d.service_code,
         count(*) as responded,
         avg(d.business_days) as mean_days,
@@ -99,7 +97,7 @@ delays as (
 compliance as (
     select
         g.period_grain,
-        {{ period_start_of.format(d='e.counted_on') }} as period_start,
+        {{ period_start('g.period_grain', 'e.counted_on') }} as period_start,
         e.service_code,
         e.commitment_id,
         e.metric,
@@ -132,7 +130,7 @@ backlog as (
 skews as (
     select
         g.period_grain,
-        {{ period_start_of.format(d='i.received_on') }} as period_start,
+        {{ period_start('g.period_grain', 'i.received_on') }} as period_start,
         i.service_code,
         count(i.receipt_skew_seconds) as dated,
         count(*) filter (where abs(i.receipt_skew_seconds) > 86400) as skewed,
@@ -187,11 +185,7 @@ indicators as (
 select
     cast(period_grain as varchar) as period_grain,
     cast(period_start as date) as period_start,
-    cast(case period_grain
-        when 'day' then period_start + interval 1 day
-        when 'week' then period_start + interval 7 day
-        else period_start + interval 1 month
-    end as date) as period_end,
+    cast({{ period_end('period_grain', 'period_start') }} as date) as period_end,
     cast(service_code as varchar) as service_code,
     cast(indicator as varchar) as indicator,
     cast(commitment_id as varchar) as commitment_id,
@@ -200,11 +194,7 @@ select
     cast(denominator as bigint) as denominator,
     cast(value as double) as value,
     cast(unit as varchar) as unit,
-    cast(case period_grain
-        when 'day' then period_start + interval 1 day
-        when 'week' then period_start + interval 7 day
-        else period_start + interval 1 month
-    end as date) <= {{ run_day() }} + 1 as is_final,
+    cast({{ period_end('period_grain', 'period_start') }} as date) <= {{ run_day() }} + 1 as is_final,
     {{ as_of() }} as evaluated_as_of
 from indicators
 where period_start <= {{ run_day() }}

@@ -18,11 +18,7 @@ evaluations as (
 periods as (
     select
         g.period_grain,
-        case g.period_grain
-            when 'day' then e.counted_on
-            when 'week' then cast(date_trunc('week', e.counted_on) as date)
-            else cast(date_trunc('month', e.counted_on) as date)
-        end as period_start,
+        {{ period_start('g.period_grain', 'e.counted_on') }} as period_start,
         e.service_code,
         e.commitment_id,
         e.status
@@ -34,11 +30,7 @@ counted as (
     select
         period_grain,
         period_start,
-        cast(case period_grain
-            when 'day' then period_start + interval 1 day
-            when 'week' then period_start + interval 7 day
-            else period_start + interval 1 month
-        end as date) as period_end,
+        cast({{ period_end('period_grain', 'period_start') }} as date) as period_end,
         service_code,
         commitment_id,
         count(*) filter (where status = 'met') as answered_within_target,

@@ -32,11 +32,7 @@ calls as (
 call_periods as (
     select
         g.period_grain,
-        case g.period_grain
-            when 'day' then c.received_on
-            when 'week' then cast(date_trunc('week', c.received_on) as date)
-            else cast(date_trunc('month', c.received_on) as date)
-        end as period_start,
+        {{ period_start('g.period_grain', 'c.received_on') }} as period_start,
         c.*
     from calls as c
     cross join grains as g
@@ -72,11 +68,7 @@ counted as (
 select
     period_grain,
     period_start,
-    cast(case period_grain
-        when 'day' then period_start + interval 1 day
-        when 'week' then period_start + interval 7 day
-        else period_start + interval 1 month
-    end as date) as period_end,
+    cast({{ period_end('period_grain', 'period_start') }} as date) as period_end,
     service_code,
     cast(calls_received as bigint) as calls_received,
     cast(calls_offered as bigint) as calls_offered,
@@ -101,9 +93,5 @@ select
         when calls_received - out_of_hours_calls > 0
             then calls_answered / (calls_received - out_of_hours_calls)
     end as wazo_answered_rate,
-    cast(case period_grain
-        when 'day' then period_start + interval 1 day
-        when 'week' then period_start + interval 7 day
-        else period_start + interval 1 month
-    end as date) <= {{ run_day() }} + 1 as is_final
+    cast({{ period_end('period_grain', 'period_start') }} as date) <= {{ run_day() }} + 1 as is_final
 from counted

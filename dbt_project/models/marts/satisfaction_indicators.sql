@@ -16,11 +16,7 @@ surveys as (
 by_period as (
     select
         g.period_grain,
-        case g.period_grain
-            when 'day' then s.sent_on
-            when 'week' then cast(date_trunc('week', s.sent_on) as date)
-            else cast(date_trunc('month', s.sent_on) as date)
-        end as period_start,
+        {{ period_start('g.period_grain', 's.sent_on') }} as period_start,
         s.*
     from surveys as s
     cross join grains as g
@@ -45,11 +41,7 @@ counted as (
 select
     period_grain,
     period_start,
-    cast(case period_grain
-        when 'day' then period_start + interval 1 day
-        when 'week' then period_start + interval 7 day
-        else period_start + interval 1 month
-    end as date) as period_end,
+    cast({{ period_end('period_grain', 'period_start') }} as date) as period_end,
     service_code,
     channel,
     cast(survey_scale as integer) as survey_scale,
@@ -61,10 +53,6 @@ select
         as satisfied_share,
     cast(mean_score as double) as mean_score,
     cast(mean_score * 10.0 / survey_scale as double) as mean_score_out_of_10,
-    cast(case period_grain
-        when 'day' then period_start + interval 1 day
-        when 'week' then period_start + interval 7 day
-        else period_start + interval 1 month
-    end as date) <= {{ run_day() }} + 1 as is_final,
+    cast({{ period_end('period_grain', 'period_start') }} as date) <= {{ run_day() }} + 1 as is_final,
     {{ as_of() }} as evaluated_as_of
 from counted

@@ -32,11 +32,7 @@ versions as (
 evaluation_periods as (
     select
         g.period_grain,
-        case g.period_grain
-            when 'day' then e.counted_on
-            when 'week' then cast(date_trunc('week', e.counted_on) as date)
-            else cast(date_trunc('month', e.counted_on) as date)
-        end as period_start,
+        {{ period_start('g.period_grain', 'e.counted_on') }} as period_start,
         e.service_code,
         e.channel,
         e.commitment_id,
@@ -62,11 +58,7 @@ compliance_counts as (
 periods as (
     select
         *,
-        case period_grain
-            when 'day' then period_start + interval 1 day
-            when 'week' then period_start + interval 7 day
-            else period_start + interval 1 month
-        end as period_end_ts
+        {{ period_end('period_grain', 'period_start') }} as period_end_ts
     from compliance_counts
 ),
 
@@ -111,11 +103,7 @@ compliance as (
 request_periods as (
     select
         g.period_grain,
-        case g.period_grain
-            when 'day' then r.received_on
-            when 'week' then cast(date_trunc('week', r.received_on) as date)
-            else cast(date_trunc('month', r.received_on) as date)
-        end as period_start,
+        {{ period_start('g.period_grain', 'r.received_on') }} as period_start,
         r.service_code,
         r.channel,
         r.is_excluded
@@ -139,11 +127,7 @@ volumes as (
     select
         period_grain,
         period_start,
-        cast(case period_grain
-            when 'day' then period_start + interval 1 day
-            when 'week' then period_start + interval 7 day
-            else period_start + interval 1 month
-        end as date) as period_end,
+        cast({{ period_end('period_grain', 'period_start') }} as date) as period_end,
         service_code,
         channel,
         cast(null as varchar) as commitment_id,

@@ -54,12 +54,10 @@ surveys as (
     where s.source_system = 'glpi' or r.request_id is not null
 ),
 
-{% set period_start_of = "case g.period_grain when 'day' then {d} when 'week' then cast(date_trunc('week', {d}) as date) else cast(date_trunc('month', {d}) as date) end" %}
-
 volumes as (
     select
         g.period_grain,
-        {{ period_start_of.format(d='r.received_on') }} as period_start,
+        {{ period_start('g.period_grain', 'r.received_on') }} as period_start,
         r.service_code,
         r.channel,
         count(*) as received,
@@ -72,7 +70,7 @@ volumes as (
 compliance as (
     select
         g.period_grain,
-        {{ period_start_of.format(d='e.counted_on') }} as period_start,
+        {{ period_start('g.period_grain', 'e.counted_on') }} as period_start,
         e.service_code,
         e.channel,
         e.commitment_id,
@@ -87,7 +85,7 @@ compliance as (
 resolutions as (
     select
         g.period_grain,
-        {{ period_start_of.format(d='r.resolved_on') }} as period_start,
+        {{ period_start('g.period_grain', 'r.resolved_on') }} as period_start,
         r.service_code,
         r.channel,
         count(*) as resolved,
@@ -121,7 +119,7 @@ backlog as (
 satisfaction as (
     select
         g.period_grain,
-        {{ period_start_of.format(d='s.sent_on') }} as period_start,
+        {{ period_start('g.period_grain', 's.sent_on') }} as period_start,
         s.service_code,
         s.channel,
         count(*) as sent,
@@ -171,11 +169,7 @@ indicators as (
 select
     cast(period_grain as varchar) as period_grain,
     cast(period_start as date) as period_start,
-    cast(case period_grain
-        when 'day' then period_start + interval 1 day
-        when 'week' then period_start + interval 7 day
-        else period_start + interval 1 month
-    end as date) as period_end,
+    cast({{ period_end('period_grain', 'period_start') }} as date) as period_end,
     cast(service_code as varchar) as service_code,
     cast(channel as varchar) as channel,
     cast(indicator as varchar) as indicator,
@@ -185,11 +179,7 @@ select
     cast(denominator as bigint) as denominator,
     cast(value as double) as value,
     cast(unit as varchar) as unit,
-    cast(case period_grain
-        when 'day' then period_start + interval 1 day
-        when 'week' then period_start + interval 7 day
-        else period_start + interval 1 month
-    end as date) <= {{ run_day() }} + 1 as is_final,
+    cast({{ period_end('period_grain', 'period_start') }} as date) <= {{ run_day() }} + 1 as is_final,
     {{ as_of() }} as evaluated_as_of
 from indicators
 where period_start <= {{ run_day() }}

@@ -1,0 +1,21 @@
+{#-
+    The one definition of the reporting periods (DECISIONLOG Part 2, "Which period a row
+    belongs to"): a day, an ISO week starting on Monday, a calendar month, all in local dates.
+    period_start(grain, local_date) -> the first day of the period holding local_date;
+    period_end(grain, start) -> the exclusive end of the period starting at start.
+-#}
+{% macro period_start(grain, local_date) -%}
+    case {{ grain }}
+        when 'day' then {{ local_date }}
+        when 'week' then cast(date_trunc('week', {{ local_date }}) as date)
+        else cast(date_trunc('month', {{ local_date }}) as date)
+    end
+{%- endmacro %}
+
+{% macro period_end(grain, start) -%}
+    case {{ grain }}
+        when 'day' then {{ start }} + interval 1 day
+        when 'week' then {{ start }} + interval 7 day
+        else {{ start }} + interval 1 month
+    end
+{%- endmacro %}
