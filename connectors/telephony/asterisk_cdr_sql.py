@@ -41,8 +41,8 @@ from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TS
 from connectors.pseudonymise import Pseudonymiser
+from connectors.sql_engine import engine_for
 from connectors.telephony.asterisk_cdr_csv import TABLE, mask_channel
-from connectors.telephony.sql_engine import engine_for
 from vigie.config import AsteriskCdrSqlSource, VigieConfig
 from vigie.intervals import NightInterval
 

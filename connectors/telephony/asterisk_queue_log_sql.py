@@ -34,8 +34,8 @@ from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import QUEUE_LOG_EVENTS
 from connectors.pseudonymise import Pseudonymiser
+from connectors.sql_engine import engine_for
 from connectors.telephony.asterisk_queue_log import TABLE, pseudonymise_events
-from connectors.telephony.sql_engine import engine_for
 from vigie.config import AsteriskQueueLogSqlSource, VigieConfig
 from vigie.intervals import NightInterval
 

@@ -53,24 +53,19 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult
 from connectors.landing_schemas import TABLES_BY_SOURCE_TYPE
 from connectors.pseudonymise import Pseudonymiser
+from connectors.sql_engine import engine_for
 from connectors.ticketing.glpi_schema import REQUIRED_COLUMNS, SEARCH_OPTION_STATUS
 from vigie.config import GlpiSqlSource, VigieConfig
 from vigie.intervals import NightInterval
 
 SCHEMAS = TABLES_BY_SOURCE_TYPE["glpi_sql"]
-_DRIVERS = {
-    "mysql": "mysql+pymysql",
-    "mariadb": "mysql+pymysql",
-    "postgres": "postgresql+psycopg2",
-    "postgresql": "postgresql+psycopg2",
-}
 
 
 class GlpiSchemaError(SourceUnavailable):
@@ -88,34 +83,10 @@ def make_engine(cfg: VigieConfig, source: GlpiSqlSource) -> Engine:
                 f"(sources[{source.id}].path = {source.path!r})"
             )
         return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
-    from vigie.secrets import get_connection
-
     assert source.connection_id is not None
-    conn = get_connection(source.connection_id)
-    kind = (conn.conn_type or "").lower()
-    if kind not in _DRIVERS:
-        raise SourceUnavailable(
-            f"glpi source {source.id!r}: connection {source.connection_id!r} has type "
-            f"{conn.conn_type!r}; expected one of {sorted(_DRIVERS)} (GLPI runs on MySQL/MariaDB)"
-        )
-    driver = _DRIVERS[kind]
-    query: dict[str, str] = {}
-    connect_args: dict[str, Any] = {}
-    if driver.startswith("mysql"):
-        query["charset"] = "utf8mb4"
-        connect_args["init_command"] = "SET SESSION TRANSACTION READ ONLY"
-    else:
-        connect_args["options"] = "-c default_transaction_read_only=on"
-    url = URL.create(
-        driver,
-        username=conn.login,
-        password=conn.password,
-        host=conn.host,
-        port=conn.port,
-        database=conn.schema,
-        query=query,
+    return engine_for(
+        source.id, source.connection_id, expected="GLPI runs on MySQL/MariaDB", label="glpi source"
     )
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
 
 
 def reflect_tables(engine: Engine, source_id: str) -> dict[str, Table]:

@@ -1,8 +1,9 @@
-"""SQLAlchemy engine for a telephony database named by an Airflow connection id.
+"""Read-only SQLAlchemy engine for a source database named by an Airflow connection id.
 
-Why a connection id: the configuration never holds secrets; ``vigie.secrets.get_connection``
-resolves ``AIRFLOW_CONN_<ID>`` (JSON or URI) first, then Airflow's metadata. Sessions are read
-only: Vigie never writes to a PBX database.
+Used by every SQL source (Asterisk realtime queue_log and cdr tables, GLPI). Why a connection
+id: the configuration never holds secrets; ``vigie.secrets.get_connection`` resolves
+``AIRFLOW_CONN_<ID>`` (JSON or URI) first, then Airflow's metadata. Sessions are read only:
+Vigie never writes to a source system.
 """
 
 from __future__ import annotations
@@ -22,16 +23,21 @@ DRIVERS = {
 }
 
 
-def engine_for(source_id: str, connection_id: str) -> Engine:
+def engine_for(
+    source_id: str,
+    connection_id: str,
+    expected: str = "Asterisk realtime/CDR databases: PostgreSQL, MySQL/MariaDB",
+    label: str = "source",
+) -> Engine:
+    """The engine of ``connection_id``; a connection of another type fails naming ``expected``."""
     from vigie.secrets import get_connection
 
     conn = get_connection(connection_id)
     kind = (conn.conn_type or "").lower()
     if kind not in DRIVERS:
         raise SourceUnavailable(
-            f"source {source_id!r}: connection {connection_id!r} has type {conn.conn_type!r}; "
-            f"expected one of {sorted(DRIVERS)} (Asterisk realtime/CDR databases: PostgreSQL, "
-            f"MySQL/MariaDB)"
+            f"{label} {source_id!r}: connection {connection_id!r} has type {conn.conn_type!r}; "
+            f"expected one of {sorted(DRIVERS)} ({expected})"
         )
     driver = DRIVERS[kind]
     query: dict[str, str] = {}
