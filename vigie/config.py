@@ -260,7 +260,31 @@ class AsteriskQueueLogSqlSource(_Source):
     orphan_close_seconds: int = Field(default=3600, ge=1)
 
 
-class AsteriskCdrSqlSource(_Source):
+class _CdrCallModel(_Strict):
+    """Keys of the CDR-only call model (sites without a queue_log; DECISIONLOG.md Part 3).
+
+    A call (legs sharing a linkedid) is a request of the service its first leg's ``dcontext``
+    maps to; it is answered when a leg whose ``dstchannel`` matches ``agent_channel_pattern``
+    (a regular expression, e.g. ``^PJSIP/1\\d\\d-``) was answered. Mapping by context, not by
+    dialled number: ``dst`` is HMAC-hashed at landing and the config tables have no key.
+    """
+
+    services_by_dcontext: dict[str, str] = Field(default_factory=dict)
+    agent_channel_pattern: str | None = None
+
+    @model_validator(mode="after")
+    def _agent_pattern(self) -> _CdrCallModel:
+        if self.services_by_dcontext and not self.agent_channel_pattern:
+            raise ValueError("services_by_dcontext needs agent_channel_pattern (which legs are agents)")
+        if self.agent_channel_pattern is not None:
+            try:
+                re.compile(self.agent_channel_pattern)
+            except re.error as exc:
+                raise ValueError(f"agent_channel_pattern is not a regular expression: {exc}") from exc
+        return self
+
+
+class AsteriskCdrSqlSource(_Source, _CdrCallModel):
     """Asterisk SQL cdr table (Asterisk start/answer/"end" or FreePBX calldate schema)."""
 
     type: Literal["asterisk_cdr_sql"]
@@ -279,7 +303,7 @@ class WazoCdrSource(_Source):
     verify_tls: bool = True
 
 
-class AsteriskCdrCsvSource(_Source):
+class AsteriskCdrCsvSource(_Source, _CdrCallModel):
     type: Literal["asterisk_cdr_csv"]
     path: str
     timezone: str = "UTC"  # usegmtime=yes writes UTC; otherwise the server's local zone
@@ -540,6 +564,9 @@ class VigieConfig(_Strict):
             if isinstance(s, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
                 for q, code in s.queues.items():
                     check(f"sources[{s.id}].queues.{q}", code)
+            elif isinstance(s, AsteriskCdrCsvSource | AsteriskCdrSqlSource):
+                for ctx, code in s.services_by_dcontext.items():
+                    check(f"sources[{s.id}].services_by_dcontext.{ctx}", code)
             elif isinstance(s, MaildirSource | ImapSource | MboxSource):
                 for m in s.mailboxes:
                     check(f"sources[{s.id}].mailboxes[{m.name}].service", m.service)

@@ -22,6 +22,8 @@ import holidays
 
 from vigie.config import (
     WEEKDAYS,
+    AsteriskCdrCsvSource,
+    AsteriskCdrSqlSource,
     AsteriskQueueLogSource,
     AsteriskQueueLogSqlSource,
     Closure,
@@ -54,6 +56,9 @@ CONFIG_TABLES: dict[str, str] = {
     "commitment_services": "commitment_id varchar, service_code varchar, valid_from date",
     "phone_queues": "source_id varchar, queue_name varchar, service_code varchar, "
     "short_abandon_seconds integer, orphan_close_seconds integer",
+    # CDR-only call model: dcontext -> service, and the regex of agent dstchannels
+    "phone_cdr_contexts": "source_id varchar, dcontext varchar, service_code varchar, "
+    "agent_channel_pattern varchar",
     "mailboxes": "source_id varchar, mailbox varchar, service_code varchar",
     "ticket_request_types": "source_id varchar, requesttypes_id integer, channel varchar",
     "ticket_groups": "source_id varchar, groups_id integer, service_code varchar",
@@ -125,6 +130,11 @@ def config_rows(
             rows["phone_queues"].extend(
                 (src.id, q, code, src.short_abandon_seconds, src.orphan_close_seconds)
                 for q, code in src.queues.items()
+            )
+        elif isinstance(src, AsteriskCdrCsvSource | AsteriskCdrSqlSource):
+            rows["phone_cdr_contexts"].extend(
+                (src.id, ctx, code, src.agent_channel_pattern)
+                for ctx, code in sorted(src.services_by_dcontext.items())
             )
         elif isinstance(src, MaildirSource | ImapSource | MboxSource):
             rows["mailboxes"].extend((src.id, m.name, m.service) for m in src.mailboxes)

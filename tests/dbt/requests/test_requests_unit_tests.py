@@ -13,6 +13,7 @@ EXPECTED_UNIT_TESTS = {
     "phone_calls_outcomes_overflow_transfer_abandons_orphan_out_of_hours",
     "phone_call_exit_waits_across_queues",
     "phone_call_orphans_closed_by_rule",
+    "phone_cdr_calls_ring_legs_ivr_out_of_hours_transfer",
     "email_threading_in_reply_to_references_subject_window",
     "email_threading_window_is_configuration",
     "email_requests_reminders_acknowledgement_replies_exclusions",

@@ -8,6 +8,15 @@ with phone_requests as (
     from {{ ref('int_phone_calls_assembled') }}
 ),
 
+cdr_phone_requests as (
+    -- CDR-only sites: services no queue_log source covers (int_phone_calls_from_cdr)
+    select
+        request_id, request_ref, source_system, source_id, channel, service_code,
+        received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+    from {{ ref('int_phone_calls_from_cdr') }}
+),
+
 email_requests as (
     select
         request_id, request_ref, source_system, source_id, channel, service_code,
@@ -34,6 +43,8 @@ register_requests as (
 
 all_requests as (
     select * from phone_requests
+    union all
+    select * from cdr_phone_requests
     union all
     select * from email_requests
     union all
