@@ -19,3 +19,17 @@
         else {{ start }} + interval 1 month
     end
 {%- endmacro %}
+
+{#-
+    The one definition of backlog age bands (email and ticket indicators): calendar days
+    between the local receipt date and the night's day, in bands 0-7, 8-14, 15-30, 31-60, 61+.
+-#}
+{% macro backlog_age_band(received_on) -%}
+    case
+        when {{ run_day() }} - {{ received_on }} <= 7 then '0-7'
+        when {{ run_day() }} - {{ received_on }} <= 14 then '8-14'
+        when {{ run_day() }} - {{ received_on }} <= 30 then '15-30'
+        when {{ run_day() }} - {{ received_on }} <= 60 then '31-60'
+        else '61+'
+    end
+{%- endmacro %}

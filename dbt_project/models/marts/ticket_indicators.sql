@@ -103,13 +103,7 @@ backlog as (
         {{ run_day() }} as period_start,
         service_code,
         channel,
-        case
-            when {{ run_day() }} - received_on <= 7 then '0-7'
-            when {{ run_day() }} - received_on <= 14 then '8-14'
-            when {{ run_day() }} - received_on <= 30 then '15-30'
-            when {{ run_day() }} - received_on <= 60 then '31-60'
-            else '61+'
-        end as age_band,
+        {{ backlog_age_band('received_on') }} as age_band,
         count(*) as open_requests
     from requests
     where is_open
