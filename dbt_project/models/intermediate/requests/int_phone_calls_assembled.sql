@@ -151,17 +151,9 @@ orphan_closings as (
 ),
 
 open_arrivals as (
-    -- arrivals inside one of the service's opening intervals (H4a's calendar: per local date,
-    -- wall-clock bounds converted with the zone so DST days are right; holidays not worked and
-    -- closures have no interval)
-    select distinct
-        first_arrivals.source_id,
-        first_arrivals.callid
-    from first_arrivals
-    inner join {{ ref('int_service_opening_intervals') }} as opening_intervals
-        on first_arrivals.service_code = opening_intervals.service_code
-        and first_arrivals.received_at >= opening_intervals.interval_start_at
-        and first_arrivals.received_at < opening_intervals.interval_end_at
+    -- arrivals inside one of the service's opening intervals (the one rule, shared with the
+    -- CDR-only model: macro calls_arrived_while_open)
+    {{ calls_arrived_while_open('first_arrivals', ['source_id', 'callid']) }}
 ),
 
 calls_measured as (

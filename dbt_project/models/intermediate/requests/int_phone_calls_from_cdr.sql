@@ -69,14 +69,9 @@ call_summaries as (
 ),
 
 open_arrivals as (
-    select distinct
-        first_legs.source_id,
-        first_legs.call_group_id
-    from first_legs
-    inner join {{ ref('int_service_opening_intervals') }} as opening_intervals
-        on first_legs.service_code = opening_intervals.service_code
-        and first_legs.received_at >= opening_intervals.interval_start_at
-        and first_legs.received_at < opening_intervals.interval_end_at
+    -- first legs inside one of the service's opening intervals (the one rule, shared with the
+    -- queue_log model: macro calls_arrived_while_open)
+    {{ calls_arrived_while_open('first_legs', ['source_id', 'call_group_id']) }}
 ),
 
 calls_classified as (
