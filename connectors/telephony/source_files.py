@@ -93,18 +93,21 @@ def read_lines(source_id: str, path: Path) -> pa.Array:
     return read_lines_from(source_id, path, 0)[0]
 
 
-def read_lines_from(source_id: str, path: Path, offset: int) -> tuple[pa.Array, pa.Array | None]:
-    """The lines of the file from byte ``offset`` (0 for ``.gz``), and the byte offset in the
-    file where each line starts (None when bytes had to be replaced, so offsets are not exact).
+def read_lines_from(
+    source_id: str, path: Path, offset: int, end: int | None = None
+) -> tuple[pa.Array, pa.Array | None]:
+    """The lines of the file from byte ``offset`` (0 for ``.gz``) up to byte ``end`` (a line
+    start; None: the end of the file), and the byte offset in the file where each line starts
+    (None when bytes had to be replaced, so offsets are not exact).
 
-    Offsets let an incremental reader save a position (connectors.telephony.queue_log_state)."""
+    Offsets let an incremental reader save positions (connectors.telephony.file_positions)."""
     try:
         if path.suffix == ".gz":
             raw = gzip.decompress(path.read_bytes())
         else:
             with open(path, "rb") as fh:
                 fh.seek(offset)
-                raw = fh.read()
+                raw = fh.read() if end is None else fh.read(max(0, end - offset))
     except OSError as exc:
         raise SourceUnavailable(
             f"source {source_id!r}: cannot read {str(path)!r}: {exc.strerror or exc}; check the "

@@ -82,19 +82,46 @@ def test_state_resumes_from_a_checkpoint_and_gives_identical_bytes(tmp_path: Pat
     assert _meta(first)["file_stats"]["queue_log"]["start_offset"] == 0
     state = json.loads((tmp_path / "landing" / "ql" / "_state.json").read_text())
     (entry,) = state["files"].values()
-    # One checkpoint per UTC day start crossed: 11-02, 11-03, 11-04 00:00Z.
-    assert [c[0] for c in entry["checkpoints"]] == [1793577600, 1793664000, 1793750400]
+    # One checkpoint and one stop per UTC hour start crossed: 11-02 00:00Z .. 11-04 22:00Z.
+    hours = list(range(1793577600, 1793577600 + 71 * 3600, 3600))
+    assert [c[0] for c in entry["checkpoints"]] == hours
+    assert [c[0] for c in entry["stops"]] == hours
     second = extract_source(_cfg(tmp_path), "ql", D3)
     stats = _meta(second)["file_stats"]["queue_log"]
-    # Night start 23:00Z minus 1 h overlap = 22:00Z on 11-02: checkpoint 11-02 00:00Z is used,
-    # the first call (23:00Z on 11-01, lines 1-4: call 0 has a malformed 4th line) is skipped.
-    assert stats["lines"] == 72 * 3 + 8 and stats["lines_read"] == stats["lines"] - 4
-    assert stats["start_offset"] == sum(len(line) + 1 for line in _lines(T0, 1))
+    # Night start 23:00Z minus 1 h overlap = 22:00Z on 11-02: the checkpoint of that hour is
+    # used, calls 0-22 (23 x 3 lines + the malformed lines of calls 0, 10, 20) are skipped.
+    # Night end 23:00Z on 11-03 plus 1 h = 11-04 00:00Z: the stop there ends the read before
+    # call 49 (00:00Z), after 49 calls x 3 lines + 5 malformed lines (calls 0, 10 ... 40).
+    assert stats["lines"] == 49 * 3 + 5 and stats["lines_read"] == stats["lines"] - (23 * 3 + 3)
+    assert stats["start_offset"] == sum(len(line) + 1 for line in _lines(T0, 23))
+    assert stats["stop_offset"] == sum(len(line) + 1 for line in _lines(T0, 49))
     assert second.row_counts == {"queue_log_events": 24 * 3}  # calls 24-47, 3 events each
     assert second.reject_count == 2  # the malformed lines of calls 30 and 40
     for name in ("queue_log_events.parquet", "rejects.parquet"):
         assert (first.path / name).read_bytes() == (second.path / name).read_bytes()
         assert (cold.path / name).read_bytes() == (second.path / name).read_bytes()
+
+
+def test_a_backfill_reads_each_night_between_its_positions(tmp_path: Path) -> None:
+    """Nights 2, 3, 4 after a first read: each reads its own slice (plus the overlap), the
+    three slices together about one file, and every batch is byte-identical to a cold read."""
+    pbx = _setup(tmp_path)
+    size = (pbx / "queue_log").stat().st_size
+    extract_source(_cfg(tmp_path), "ql", D4)  # the first read learns the positions
+    read = 0
+    for day in (D2, D3, D4):
+        cold = extract_source(_cfg(tmp_path, incremental=False, landing="cold"), "ql", day)
+        warm = extract_source(_cfg(tmp_path), "ql", day)
+        stats = _meta(warm)["file_stats"]["queue_log"]
+        read += (size if stats["stop_offset"] == -1 else stats["stop_offset"]) - stats["start_offset"]
+        for name in ("queue_log_events.parquet", "rejects.parquet"):
+            assert (cold.path / name).read_bytes() == (warm.path / name).read_bytes()
+    # 3 nights of 24 calls, each widened by its 1 h overlap on both sides where the file has
+    # lines: 72 calls once, plus 4 calls read twice (the first and last calls have no
+    # neighbour night), about 1.06 times the file; without positions it would be 3 times.
+    assert read == size + sum(len(line) + 1 for line in _lines(T0 + 23 * 3600, 2, 23)) + sum(
+        len(line) + 1 for line in _lines(T0 + 47 * 3600, 2, 47)
+    )
 
 
 def test_late_append_is_picked_by_the_rerun_and_never_doubled(tmp_path: Path) -> None:
@@ -114,6 +141,8 @@ def test_late_append_is_picked_by_the_rerun_and_never_doubled(tmp_path: Path) ->
     )
     rerun = extract_source(cfg, "ql", D3)
     assert rerun.row_counts["queue_log_events"] == n3 + 2
+    # The file grew since its stops were learnt: they no longer hold, the read goes to the end.
+    assert _meta(rerun)["file_stats"]["queue_log"]["stop_offset"] == -1
     night4 = extract_source(cfg, "ql", D4)
     callids4 = [e[3] for e in _events(night4)]
     assert callids4.count("late.2") == 1 and "late.1" not in callids4
@@ -159,13 +188,21 @@ def test_a_rotated_copy_beside_its_original_is_not_doubled(tmp_path: Path) -> No
     assert _meta(batch)["duplicate_lines_dropped"] == 24 * 3 + 2
 
 
-def test_a_file_rewritten_in_place_is_read_from_the_start(tmp_path: Path) -> None:
+def test_a_file_changed_before_a_checkpoint_resumes_from_an_earlier_one(tmp_path: Path) -> None:
     pbx = _setup(tmp_path)
     cfg = _cfg(tmp_path)
     extract_source(cfg, "ql", D3)
     lines = _lines(T0, 72)
-    # Same first line and size; line 3 (just before the 11-02 00:00Z checkpoint) differs.
-    lines[2] = lines[2].replace("|60|", "|61|")
+    # Same first line and size; line 72 (the last before the 22:00Z checkpoint of 11-02 that
+    # night 3 would resume from: call 22's COMPLETECALLER) differs.
+    assert "|60|" in lines[71] and lines[72].startswith(str(T0 + 23 * 3600))
+    lines[71] = lines[71].replace("|60|", "|61|")
     _write(pbx / "queue_log", lines)
     batch = extract_source(cfg, "ql", D3)
-    assert _meta(batch)["file_stats"]["queue_log"]["start_offset"] == 0
+    # The 22:00Z checkpoint's last bytes changed: the 21:00Z one (call 22's first byte) is used.
+    assert _meta(batch)["file_stats"]["queue_log"]["start_offset"] == sum(
+        len(line) + 1 for line in _lines(T0, 22)
+    )
+    cold = extract_source(_cfg(tmp_path, incremental=False, landing="cold"), "ql", D3)
+    for name in ("queue_log_events.parquet", "rejects.parquet"):
+        assert (cold.path / name).read_bytes() == (batch.path / name).read_bytes()
