@@ -4,7 +4,10 @@
     missed otherwise; short abandons and out-of-hours calls are excluded by the engine. So
     answered_within_target / calls_offered is the Marianne reading "answered within T / offered"
     (domain.md §5). Periods by counted_on (the receipt's local date for calls). Targets and
-    threshold: the version in force at the period's last day (or the run day if earlier). -#}
+    threshold: the version in force at the period's last day (or the run day if earlier).
+    Every phone call is here, queue_log and CDR-only sites alike: the engine reads
+    int_requests_unioned, which stacks both call models (the same calls as int_phone_calls_unioned,
+    which phone_indicators reads). -#}
 with grains as (
     select * from (values ('day'), ('week'), ('month')) as g (period_grain)
 ),

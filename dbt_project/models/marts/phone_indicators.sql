@@ -1,8 +1,9 @@
-{#- Phone indicators per period (day, ISO week from Monday, month) and service, from the call
-    model (int_phone_calls_assembled: one row per call entering a mapped queue, its outcome and
-    wait). Periods by local date of the call's first arrival; only periods starting on or before
-    the night's day; calls received before as_of. Definitions (domain.md §5 Phone,
-    DECISIONLOG.md §9):
+{#- Phone indicators per period (day, ISO week from Monday, month) and service, from every call
+    (int_phone_calls_unioned: one row per call of a queue_log site or a CDR-only site, its
+    outcome and wait; a CDR-only call is answered, abandoned or out_of_hours). Periods by
+    local date of the call's first arrival; only periods starting on or before the night's day;
+    calls received before as_of. Definitions (domain.md §5 Phone,
+    DECISIONLOG.md Part 4 §13):
     - calls_received: every call; calls_offered = received - out_of_hours - short_abandon
       (orphans are offered and not answered);
     - pickup_rate (taux de décroché) = answered / offered;
@@ -25,7 +26,7 @@ calls as (
         call_outcome,
         wait_seconds,
         {{ local_date('received_at') }} as received_on
-    from {{ ref('int_phone_calls_assembled') }}
+    from {{ ref('int_phone_calls_unioned') }}
     where received_at < {{ as_of() }}
 ),
 

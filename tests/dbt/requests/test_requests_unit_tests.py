@@ -14,6 +14,7 @@ EXPECTED_UNIT_TESTS = {
     "phone_call_exit_waits_across_queues",
     "phone_call_orphans_closed_by_rule",
     "phone_cdr_calls_ring_legs_ivr_out_of_hours_transfer",
+    "phone_calls_unioned_stacks_queue_log_and_cdr_calls",
     "email_threading_in_reply_to_references_subject_window",
     "email_threading_window_is_configuration",
     "email_requests_reminders_acknowledgement_replies_exclusions",
@@ -29,7 +30,7 @@ def test_request_models_unit_tests_pass(dbt_sandbox, night_vars_for, statuses_of
     box.prepare(day)
     # Unit tests read the column types of their inputs from the warehouse: build the
     # upstream models (on the empty landing) first.
-    built = box.dbt(["run", "--select", "+int_requests_unioned"], night_vars_for(day))
+    built = box.dbt(["run", "--select", "+int_requests_unioned", "+int_phone_calls_unioned"], night_vars_for(day))
     assert built.success, statuses_of(built)
 
     tested = box.dbt(
