@@ -310,6 +310,8 @@ class AsteriskCdrCsvSource(_Source, _CdrCallModel):
     columns: Literal["auto", 16, 17, 18, 21] = "auto"
     # cdr_custom: the file's column list (cdr_custom.conf mapping order); "-" skips a column.
     custom_columns: list[str] | None = None
+    # Saved read positions (<landing>/<id>/_state.json): a night reads its few days of bytes.
+    incremental: bool = True
 
     @field_validator("custom_columns")
     @classmethod

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import logging
 import re
 from collections import Counter
@@ -42,7 +43,16 @@ from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TS
 from connectors.pseudonymise import Pseudonymiser, mask_digit_runs
-from connectors.telephony.source_files import read_lines, resolve_files
+from connectors.telephony.file_positions import (
+    best_checkpoint,
+    first_line_key,
+    learn_positions,
+    load_state,
+    save_state,
+    state_path,
+    stop_before,
+)
+from connectors.telephony.source_files import read_lines_from, resolve_files
 from vigie.config import AsteriskCdrCsvSource, VigieConfig
 from vigie.intervals import NightInterval
 
@@ -88,11 +98,11 @@ def _records(lines: list[str], numbers: list[int]) -> list[tuple[int, list[str]]
     return out
 
 
-def _candidate_lines(lines: pa.Array, night: NightInterval, tz: str) -> tuple[pa.Array, pa.Array]:
-    """The lines worth parsing: those whose first timestamp (a malformed line: its nearest
-    neighbour's) lies within 2 days of the night in the file's zone. Master.csv is never
-    rotated and grows for years; parsing only this window keeps a night's extraction
-    proportional to a few days of calls. The exact selection by ``start`` follows."""
+def _line_anchors(lines: pa.Array) -> pa.Array | None:
+    """Seconds of each line's first ``YYYY-MM-DD HH:MM:SS`` (the wall clock of the file's zone,
+    counted as if it were UTC), a line without one taking its nearest earlier (then later)
+    neighbour's; None when no line has one. The rough time that picks candidate lines and
+    places saved positions (connectors.telephony.file_positions)."""
     found = pc.extract_regex(lines, r"(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
     rough = pc.strptime(
         pc.if_else(pc.is_valid(found), found.field("ts"), None),
@@ -100,18 +110,54 @@ def _candidate_lines(lines: pa.Array, night: NightInterval, tz: str) -> tuple[pa
         unit="s",
         error_is_null=True,
     )
-    if rough.null_count == len(rough):  # no timestamp anywhere: let the parser say why
-        return lines, pa.array(range(1, len(lines) + 1), pa.int64())
-    rough = pc.fill_null_backward(pc.fill_null_forward(rough))
+    if rough.null_count == len(rough):
+        return None
+    return pc.fill_null_backward(pc.fill_null_forward(rough)).cast(pa.int64())
+
+
+def _candidate_window(night: NightInterval, tz: str) -> tuple[int, int]:
+    """[lo, hi) in anchor seconds: the night in the file's zone, widened by 2 days.
+
+    Master.csv is never rotated and grows for years; parsing only this window keeps a night's
+    extraction proportional to a few days of calls (records are written when a call ends, so
+    a long call's ``start`` can precede lines written before it). The exact selection by
+    ``start`` follows."""
     zone = ZoneInfo(tz)
     lo = night.start.astimezone(zone).replace(tzinfo=None) - CANDIDATE_MARGIN
     hi = night.end.astimezone(zone).replace(tzinfo=None) + CANDIDATE_MARGIN
-    keep = pc.and_(
-        pc.greater_equal(rough, pa.scalar(lo, pa.timestamp("s"))),
-        pc.less(rough, pa.scalar(hi, pa.timestamp("s"))),
-    )
+    epoch = dt.datetime(1970, 1, 1)
+    return int((lo - epoch).total_seconds()), int((hi - epoch).total_seconds())
+
+
+def _candidate_lines(
+    lines: pa.Array, anchors: pa.Array | None, window: tuple[int, int], line_base: int
+) -> tuple[pa.Array, pa.Array]:
+    """The lines worth parsing (anchor inside ``window``) and their file line numbers (line i
+    of ``lines`` is file line ``line_base + i + 1``). Without any timestamp every line is
+    kept: the parser then says why none reads."""
+    if anchors is None:
+        return lines, pa.array(range(line_base + 1, line_base + len(lines) + 1), pa.int64())
+    keep = pc.and_(pc.greater_equal(anchors, window[0]), pc.less(anchors, window[1]))
     index = pc.indices_nonzero(keep).cast(pa.int64())
-    return lines.take(index), pc.add(index, 1)
+    return lines.take(index), pc.add(index, 1 + line_base)
+
+
+def _head_lines(source_id: str, path: Path, count: int = 1000) -> list[str]:
+    """The file's first ``count`` lines, as ``read_lines`` gives them (layout detection)."""
+    out: list[str] = []
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            for raw in fh:
+                out.append(raw.rstrip(b"\n").rstrip(b"\r").decode("utf-8", errors="replace"))
+                if len(out) >= count:
+                    break
+    except OSError as exc:
+        raise SourceUnavailable(
+            f"source {source_id!r}: cannot read {str(path)!r}: {exc.strerror or exc}; check the "
+            f"file's permissions for the user running Vigie"
+        ) from None
+    return out
 
 
 _ODD_QUOTE = r'[^,"]"[^,"]|^"[^,"]*"[^,"]|[^,"]"$'
@@ -240,14 +286,28 @@ def read_interval(
             f"({', '.join(p.name for p in files[:5])}...); point it at Master.csv only "
             f"(accountlogs=yes copies every record into <accountcode>.csv)"
         )
-    all_lines = read_lines(source.id, path)
-    head = all_lines.slice(0, 1000).to_pylist()
+    head = _head_lines(source.id, path)
     first_records = _records(head, list(range(1, len(head) + 1)))
     if not first_records:
         return ExtractResult(tables={TABLE: None}, meta={"file": path.name, "lines": 0})
     names = _layout(source, path, first_records)
     width = len(names)
-    cand_lines, cand_numbers = _candidate_lines(all_lines, night, source.timezone)
+    window = _candidate_window(night, source.timezone)
+    # Saved positions (file_positions): read only the bytes whose lines can fall in the window.
+    spath = state_path(cfg.path(cfg.outputs.landing), source.id)
+    key = first_line_key(path) if source.incremental else None
+    previous = load_state(spath).get(key) if key else None
+    offset, line_base, stop = 0, 0, None
+    if previous is not None:
+        offset, line_base = best_checkpoint(path, previous, window[0])
+        bound = stop_before(path, previous, window[1])
+        if bound is not None and bound[0] > offset:
+            stop = bound[0]
+    all_lines, starts = read_lines_from(source.id, path, offset, stop)
+    anchors = _line_anchors(all_lines)
+    if key and anchors is not None and starts is not None and stop is None:
+        save_state(spath, {key: learn_positions(path, anchors, starts, line_base, previous, offset)})
+    cand_lines, cand_numbers = _candidate_lines(all_lines, anchors, window, line_base)
     fast = _columns_fast(cand_lines, cand_numbers, width)
     if fast is not None:
         numbers, fields = fast
@@ -265,7 +325,10 @@ def read_interval(
             if name != "-"
         }
     if n == 0:
-        return ExtractResult(tables={TABLE: None}, meta={"file": path.name, "columns": width})
+        return ExtractResult(
+            tables={TABLE: None},
+            meta={"file": path.name, "columns": width, "lines_read": len(all_lines)},
+        )
 
     # Column arrays (null for an empty field, and for every field of a record of the wrong
     # width: it becomes a reject below).
@@ -375,5 +438,13 @@ def read_interval(
         "%s: %s has %d record(s) of %d columns; %d leg(s) in %s, %d reject(s)",
         source.id, path.name, n, width, table.num_rows, night.day, len(rejects),
     )  # fmt: skip
-    meta = {"file": path.name, "columns": width, "layout": list(names), "lines": len(all_lines)}
+    meta = {
+        "file": path.name,
+        "columns": width,
+        "layout": list(names),
+        "lines": line_base + len(all_lines),
+        "lines_read": len(all_lines),
+        "start_offset": offset,
+        "stop_offset": -1 if stop is None else stop,
+    }
     return ExtractResult(tables={TABLE: table}, rejects=rejects, meta=meta)
