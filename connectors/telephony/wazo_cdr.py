@@ -15,6 +15,18 @@ end - answer, not the whole call), ``disposition = 'ANSWERED'`` when ``answered`
 ``'NO ANSWER'``, ``dcontext`` = ``call_direction`` (inbound/internal/outbound),
 ``src_key``/``dst_key`` from ``source_extension``/``destination_extension`` (phone
 normalisation). Names (``source_name``, ``destination_name``) are never read.
+
+Who answered (DECISIONLOG.md Part 3 §3b): a Wazo CDR has no Asterisk ``dstchannel``, and the
+CDR-only call model counts a call answered only when a leg towards an agent channel (matching
+the source's ``agent_channel_pattern``) was answered. The connector therefore lands a
+synthetic ``dstchannel = 'wazo/user/<extension>'`` when the CDR's destination is a Wazo user
+(``destination_user_uuid`` set; call-logd fills the ``destination_*`` fields with the line that
+answered), the extension being ``destination_internal_extension`` (else
+``destination_extension``) with digit runs of 6+ masked exactly as Asterisk channel names are
+(``mask_digit_runs``): an internal extension stays readable, a number that could be a
+citizen's never lands. A destination that is no user (voice menu, voicemail, group or queue
+nobody answered, outbound number) lands no ``dstchannel``: even ``answered`` by a voice menu,
+such a call is not answered by an agent. The user's uuid itself is never landed.
 """
 
 from __future__ import annotations
@@ -33,13 +45,29 @@ import pyarrow as pa
 from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TS
-from connectors.pseudonymise import Pseudonymiser
+from connectors.pseudonymise import Pseudonymiser, mask_digit_runs
 from connectors.telephony.asterisk_cdr_csv import TABLE
 from vigie.config import VigieConfig, WazoCdrSource
 from vigie.intervals import NightInterval
 
 log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "api/call-logd"
+AGENT_CHANNEL_PREFIX = "wazo/user/"  # agent_channel_pattern '^wazo/user/' matches every user
+
+
+def agent_channel(item: dict[str, Any]) -> str | None:
+    """Synthetic ``dstchannel`` of a CDR whose destination is a Wazo user, else None.
+
+    Why synthetic: the CDR-only model's one rule for "answered by an agent" is a leg whose
+    ``dstchannel`` matches ``agent_channel_pattern``; landing Wazo's user destination in that
+    shape lets Wazo sites use the same rule instead of a second one. Masked like an Asterisk
+    channel (runs of 6+ digits -> X), so no citizen number can leave the connector.
+    """
+    if not item.get("destination_user_uuid"):
+        return None
+    extension = item.get("destination_internal_extension") or item.get("destination_extension")
+    extension = str(extension).strip() if extension not in (None, "") else ""
+    return AGENT_CHANNEL_PREFIX + (mask_digit_runs(extension) or "unknown")
 
 
 def base_url(source: WazoCdrSource) -> tuple[str, str]:
@@ -127,6 +155,7 @@ def read_interval(
             "src",
             "dst",
             "dir",
+            "dstchannel",
             "start",
             "answer",
             "end",
@@ -160,6 +189,7 @@ def read_interval(
         rows["src"].append(item.get("source_extension") or None)
         rows["dst"].append(item.get("destination_extension") or None)
         rows["dir"].append(item.get("call_direction"))
+        rows["dstchannel"].append(agent_channel(item))
         rows["start"].append(start)
         rows["answer"].append(answer)
         rows["end"].append(end)
@@ -179,7 +209,7 @@ def read_interval(
             "dst_key": pseudo.phone_array(pa.array(rows["dst"], s)),
             "dcontext": pa.array(rows["dir"], s),
             "channel": pa.nulls(n, s),
-            "dstchannel": pa.nulls(n, s),
+            "dstchannel": pa.array(rows["dstchannel"], s),
             "lastapp": pa.nulls(n, s),
             "start_at": pa.array(rows["start"], TS),
             "answer_at": pa.array(rows["answer"], TS),
