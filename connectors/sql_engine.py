@@ -8,12 +8,18 @@ Vigie never writes to a source system.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import zoneinfo
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, Table, create_engine
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
 from connectors.extract import SourceUnavailable
+
+if TYPE_CHECKING:
+    from vigie.intervals import NightInterval
 
 DRIVERS = {
     "mysql": "mysql+pymysql",
@@ -57,3 +63,31 @@ def engine_for(
         query=query,
     )
     return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def reflect_table(engine: Engine, source_id: str, table_name: str, connection_id: str) -> Table:
+    """The source's table as the database describes it; a missing table or an unreachable
+    server fails loudly, naming the source, the table and the connection to check."""
+    try:
+        return Table(table_name, MetaData(), autoload_with=engine)
+    except NoSuchTableError:
+        raise SourceUnavailable(
+            f"source {source_id!r}: table {table_name!r} not found in the database of "
+            f"connection {connection_id!r}; set the source's 'table'"
+        ) from None
+    except SQLAlchemyError as exc:
+        raise SourceUnavailable(
+            f"source {source_id!r}: cannot reach the database of connection "
+            f"{connection_id!r} ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+        ) from None
+
+
+def naive_window(
+    night: NightInterval, zone: zoneinfo.ZoneInfo, margin: dt.timedelta = dt.timedelta(days=1)
+) -> tuple[dt.datetime, dt.datetime]:
+    """[lo, hi) in the naive clock of a table whose times are written in ``zone``: the night
+    widened by ``margin`` on both sides, so an index on the time column narrows the read; the
+    exact selection of the night's rows is made after conversion to UTC."""
+    lo = night.start_utc.astimezone(zone).replace(tzinfo=None) - margin
+    hi = night.end_utc.astimezone(zone).replace(tzinfo=None) + margin
+    return lo, hi

@@ -34,14 +34,14 @@ import zoneinfo
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import MetaData, Table, select
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy import Table, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TS
 from connectors.pseudonymise import Pseudonymiser
-from connectors.sql_engine import engine_for
+from connectors.sql_engine import engine_for, naive_window, reflect_table
 from connectors.telephony.asterisk_cdr_csv import TABLE, mask_channel
 from vigie.config import AsteriskCdrSqlSource, VigieConfig
 from vigie.intervals import NightInterval
@@ -88,18 +88,7 @@ def _utc(value: Any, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
 
 
 def _reflect(engine: Any, source: AsteriskCdrSqlSource) -> tuple[Table, str]:
-    try:
-        table = Table(source.table, MetaData(), autoload_with=engine)
-    except NoSuchTableError:
-        raise SourceUnavailable(
-            f"source {source.id!r}: table {source.table!r} not found in the database of "
-            f"connection {source.connection_id!r}; set the source's 'table'"
-        ) from None
-    except SQLAlchemyError as exc:
-        raise SourceUnavailable(
-            f"source {source.id!r}: cannot reach the database of connection "
-            f"{source.connection_id!r} ({type(exc).__name__}: {str(exc).splitlines()[0]})"
-        ) from None
+    table = reflect_table(engine, source.id, source.table, source.connection_id)
     cols = set(table.c.keys())
     if "start" in cols:
         schema = "asterisk"
@@ -126,8 +115,7 @@ def read_interval(
         table, schema = _reflect(engine, source)
         cols = set(table.c.keys())
         start_col = table.c.start if schema == "asterisk" else table.c.calldate
-        lo = night.start_utc.astimezone(zone).replace(tzinfo=None) - dt.timedelta(days=1)
-        hi = night.end_utc.astimezone(zone).replace(tzinfo=None) + dt.timedelta(days=1)
+        lo, hi = naive_window(night, zone)
         wanted = [table.c[c] for c in READ if c in cols]
         order = [start_col] + [
             table.c[c] for c in ("uniqueid", "channel", "dstchannel") if c in cols

@@ -27,14 +27,14 @@ import zoneinfo
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import MetaData, String, Table, select
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy import String, Table, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import QUEUE_LOG_EVENTS
 from connectors.pseudonymise import Pseudonymiser
-from connectors.sql_engine import engine_for
+from connectors.sql_engine import engine_for, naive_window, reflect_table
 from connectors.telephony.asterisk_queue_log import TABLE, pseudonymise_events
 from vigie.config import AsteriskQueueLogSqlSource, VigieConfig
 from vigie.intervals import NightInterval
@@ -82,18 +82,7 @@ def split_data(row: dict[str, Any], has_n: bool, has_data: bool) -> list[str | N
 
 
 def _reflect(engine: Any, source: AsteriskQueueLogSqlSource) -> Table:
-    try:
-        table = Table(source.table, MetaData(), autoload_with=engine)
-    except NoSuchTableError:
-        raise SourceUnavailable(
-            f"source {source.id!r}: table {source.table!r} not found in the database of "
-            f"connection {source.connection_id!r}; set the source's 'table'"
-        ) from None
-    except SQLAlchemyError as exc:
-        raise SourceUnavailable(
-            f"source {source.id!r}: cannot reach the database of connection "
-            f"{source.connection_id!r} ({type(exc).__name__}: {str(exc).splitlines()[0]})"
-        ) from None
+    table = reflect_table(engine, source.id, source.table, source.connection_id)
     cols = set(table.c.keys())
     missing = [c for c in REQUIRED if c not in cols]
     if missing or not ({"data", *DATA_N} & cols):
@@ -116,8 +105,7 @@ def read_interval(
         has_n = all(c in cols for c in DATA_N)
         has_data = "data" in cols
         time_is_text = isinstance(table.c.time.type, String)
-        lo = night.start_utc.astimezone(zone).replace(tzinfo=None) - dt.timedelta(days=1)
-        hi = night.end_utc.astimezone(zone).replace(tzinfo=None) + dt.timedelta(days=1)
+        lo, hi = naive_window(night, zone)
         if time_is_text:
             lo_v: Any = lo.strftime("%Y-%m-%d %H:%M:%S")
             hi_v: Any = hi.strftime("%Y-%m-%d %H:%M:%S")
