@@ -293,8 +293,12 @@ class AsteriskCdrSqlSource(_Source, _CdrCallModel):
     timezone: str | None = None  # zone of naive timestamps; None = the collectivité's
 
 
-class WazoCdrSource(_Source):
-    """Wazo call-logd GET /1.0/cdr (token: the password of the Airflow connection)."""
+class WazoCdrSource(_Source, _CdrCallModel):
+    """Wazo call-logd GET /1.0/cdr (token: the password of the Airflow connection).
+
+    A CDR-only Wazo site maps ``call_direction`` (landed as ``dcontext``: ``inbound``) to a
+    service and marks agents with ``agent_channel_pattern: ^wazo/user/`` (the connector lands
+    ``wazo/user/<extension>`` when a user was the destination; DECISIONLOG.md Part 3 §3b)."""
 
     type: Literal["wazo_cdr"]
     connection_id: str  # https://:TOKEN@wazo.example:443/api/call-logd

@@ -32,6 +32,7 @@ from vigie.config import (
     MaildirSource,
     MboxSource,
     VigieConfig,
+    WazoCdrSource,
 )
 from vigie.intervals import night_for_day
 
@@ -131,7 +132,7 @@ def config_rows(
                 (src.id, q, code, src.short_abandon_seconds, src.orphan_close_seconds)
                 for q, code in src.queues.items()
             )
-        elif isinstance(src, AsteriskCdrCsvSource | AsteriskCdrSqlSource):
+        elif isinstance(src, AsteriskCdrCsvSource | AsteriskCdrSqlSource | WazoCdrSource):
             rows["phone_cdr_contexts"].extend(
                 (src.id, ctx, code, src.agent_channel_pattern)
                 for ctx, code in sorted(src.services_by_dcontext.items())

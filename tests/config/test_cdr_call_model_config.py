@@ -41,6 +41,22 @@ def test_cdr_contexts_become_config_rows() -> None:
     ]
 
 
+def test_a_wazo_source_maps_its_call_direction_to_a_service() -> None:
+    data = _demo_with_cdr_keys()
+    data["sources"].append(
+        {
+            "id": "wazo",
+            "type": "wazo_cdr",
+            "connection_id": "wazo_call_logd",
+            "services_by_dcontext": {"inbound": "TECHNIQUE"},
+            "agent_channel_pattern": "^wazo/user/",
+        }
+    )
+    day = dt.date(2026, 11, 23)
+    rows = config_rows(parse_config(data), day, day, day)["phone_cdr_contexts"]
+    assert rows == [("wazo", "inbound", "TECHNIQUE", "^wazo/user/")]
+
+
 def test_demo_without_cdr_keys_has_no_cdr_contexts() -> None:
     cfg = parse_config(_demo_with_cdr_keys())
     day = dt.date(2026, 11, 23)

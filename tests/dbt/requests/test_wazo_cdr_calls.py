@@ -7,9 +7,10 @@ matches ``agent_channel_pattern``) then counts a Wazo call answered by a user as
 one answered by a voice menu as not. The CDRs come from the local HTTP stand-in of
 tests/connectors/test_wazo_cdr.py (Wazo cannot run here).
 
-The Wazo source's context mapping is written straight into ``config.phone_cdr_contexts``:
-``vigie.yml`` cannot express it yet for a ``wazo_cdr`` source (services_by_dcontext and
-agent_channel_pattern are keys of the Asterisk CDR sources only; see the report of issue 4).
+The Wazo source's context mapping (``services_by_dcontext: {inbound: TECHNIQUE}``,
+``agent_channel_pattern: ^wazo/user/`` in vigie.yml, which
+tests/config/test_cdr_call_model_config.py turns into this row) is inserted into
+``config.phone_cdr_contexts`` of the sandbox, whose configuration is the demo's.
 
 Night Monday 2026-11-23 (Europe/Paris, UTC+1); TECHNIQUE (no queue_log queue in the demo
 configuration) is open 08:00-12:00 and 13:00-16:30 local = 07:00-11:00Z and 12:00-15:30Z.
