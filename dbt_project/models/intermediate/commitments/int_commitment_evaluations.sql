@@ -144,35 +144,69 @@ day_based as (
 -- Business minutes and hours: B(t) by ASOF JOIN on the cumulative opening intervals ---------
 -- B(t) = cumulative minutes before the last interval starting at or before t, plus the part of
 -- that interval already elapsed (capped at its length); 0 before the first interval.
+-- The ASOF joins run on narrow rows (service, instant) and (service, business count), each
+-- distinct value once, and are joined back by equality: an ASOF join sorts its left side with
+-- every column it carries, which on wide rows cost more than the rules (bench_engine.py).
+business_framed as (
+    select * from framed where unit_family = 'business_time'
+),
+
+business_instants as (
+    select service_code, received_at as instant_at from business_framed
+    union
+    select service_code, measured_at from business_framed
+),
+
+business_us_at_instant as (
+    select
+        t.service_code,
+        t.instant_at,
+        -- epoch_us difference = date_diff('microsecond', ...), without its calendar arithmetic
+        coalesce(i.cum_us_before + least(i.open_us, epoch_us(t.instant_at) - epoch_us(i.interval_start_at)), 0)
+            as business_us
+    from business_instants as t
+    asof left join intervals as i
+        on i.service_code = t.service_code and t.instant_at >= i.interval_start_at
+),
+
 business_measured as (
     select
         f.*,
-        coalesce(i0.cum_us_before + least(i0.open_us, date_diff('microsecond', i0.interval_start_at, f.received_at)), 0)
-            as business_us_at_receipt,
-        coalesce(i1.cum_us_before + least(i1.open_us, date_diff('microsecond', i1.interval_start_at, f.measured_at)), 0)
-            as business_us_at_measure
-    from framed as f
-    asof left join intervals as i0
-        on i0.service_code = f.service_code and f.received_at >= i0.interval_start_at
-    asof left join intervals as i1
-        on i1.service_code = f.service_code and f.measured_at >= i1.interval_start_at
-    where f.unit_family = 'business_time'
+        b0.business_us as business_us_at_receipt,
+        b1.business_us as business_us_at_measure
+    from business_framed as f
+    left join business_us_at_instant as b0 on b0.service_code = f.service_code and b0.instant_at = f.received_at
+    left join business_us_at_instant as b1 on b1.service_code = f.service_code and b1.instant_at = f.measured_at
 ),
 
 -- The N-th business minute ends inside the last interval starting at or before it (strictly
 -- before its end); when it ends exactly at a closing time, the next interval's cumulative
 -- count equals it, so the deadline is that next opening.
+business_deadline_counts as (
+    select distinct service_code, business_us_at_receipt + target_us as business_us
+    from business_measured
+),
+
+business_deadlines as (
+    select
+        c.service_code,
+        c.business_us,
+        i.interval_start_at + to_microseconds(c.business_us - i.cum_us_before) as business_deadline_at
+    from business_deadline_counts as c
+    asof left join intervals as i
+        on i.service_code = c.service_code and c.business_us >= i.cum_us_before
+),
+
 business_time as (
     select
         b.* exclude (business_us_at_receipt, business_us_at_measure),
         cast(null as integer) as elapsed_days,
         cast(null as date) as day_deadline_on,
         b.business_us_at_measure - b.business_us_at_receipt as elapsed_us,
-        i.interval_start_at + to_microseconds(b.business_us_at_receipt + b.target_us - i.cum_us_before)
-            as business_deadline_at
+        d.business_deadline_at
     from business_measured as b
-    asof left join intervals as i
-        on i.service_code = b.service_code and b.business_us_at_receipt + b.target_us >= i.cum_us_before
+    left join business_deadlines as d
+        on d.service_code = b.service_code and d.business_us = b.business_us_at_receipt + b.target_us
 ),
 
 -- Seconds (phone wait) and commitments without a target: no calendar ----------------------
