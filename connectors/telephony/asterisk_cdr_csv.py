@@ -11,7 +11,8 @@ Timestamps are naive, in ``source.timezone`` (UTC with ``usegmtime=yes``); the r
 an autumn DST change resolves to its first occurrence. Rows are kept when ``start`` falls in
 the night's local day. Strings are CSV-quoted with doubled quotes; bytes that are not UTF-8
 (caller-id names) are replaced, never a crash. Parsing is vectorised: a regex pre-filter keeps
-the lines within 2 days of the night, Arrow's CSV reader splits them into fields (one record a
+the lines whose first timestamp lies within 2 hours of the night (1 day for a cdr_custom layout
+whose first timestamp is not ``start``), Arrow's CSV reader splits them into fields (one record a
 line, so each keeps its line number), and checks, rejects and pseudonymisation run on columns;
 only lines Arrow could read otherwise than Python's ``csv`` module (another width, a quote left
 open) go through ``csv``, which defines the behaviour.
@@ -72,7 +73,11 @@ LAYOUTS: dict[int, tuple[str, ...]] = {
 _UNIQUEID = re.compile(r"^([\w.-]+-)?\d+\.\d+$")
 _CHANNEL_SUFFIX = re.compile(r"-[0-9a-f]{8}(;\d+)?$")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
-CANDIDATE_MARGIN = dt.timedelta(days=2)
+# How far a record's rough time (its first timestamp) may lie from its ``start``: nothing but the
+# repeated autumn hour when ``start`` is the layout's first timestamp (every cdr_csv layout),
+# a call's length when a cdr_custom mapping puts ``answer`` or ``end`` first.
+START_FIRST_MARGIN = dt.timedelta(hours=2)
+OTHER_FIRST_MARGIN = dt.timedelta(days=1)
 
 
 def mask_channel(value: str | None) -> str | None:
@@ -115,16 +120,21 @@ def _line_anchors(lines: pa.Array) -> pa.Array | None:
     return pc.fill_null_backward(pc.fill_null_forward(rough)).cast(pa.int64())
 
 
-def _candidate_window(night: NightInterval, tz: str) -> tuple[int, int]:
-    """[lo, hi) in anchor seconds: the night in the file's zone, widened by 2 days.
+def _candidate_window(night: NightInterval, tz: str, names: tuple[str, ...]) -> tuple[int, int]:
+    """[lo, hi) in anchor seconds: the night in the file's zone, widened by the margin of the
+    layout ``names`` (``START_FIRST_MARGIN`` when ``start`` is its first timestamp column).
 
     Master.csv is never rotated and grows for years; parsing only this window keeps a night's
-    extraction proportional to a few days of calls (records are written when a call ends, so
-    a long call's ``start`` can precede lines written before it). The exact selection by
-    ``start`` follows."""
+    extraction proportional to one day of calls. Why the margin is about the anchor and not
+    about line order: records are written when a call ends, so lines are not in ``start``
+    order, but the selection is by each line's own anchor, and saved positions
+    (file_positions) bound the bytes by running maximum and suffix minimum, which hold for any
+    order. The exact selection by ``start`` follows."""
+    first = next(n for n in names if n in ("start", "answer", "end"))
+    margin = START_FIRST_MARGIN if first == "start" else OTHER_FIRST_MARGIN
     zone = ZoneInfo(tz)
-    lo = night.start.astimezone(zone).replace(tzinfo=None) - CANDIDATE_MARGIN
-    hi = night.end.astimezone(zone).replace(tzinfo=None) + CANDIDATE_MARGIN
+    lo = night.start.astimezone(zone).replace(tzinfo=None) - margin
+    hi = night.end.astimezone(zone).replace(tzinfo=None) + margin
     epoch = dt.datetime(1970, 1, 1)
     return int((lo - epoch).total_seconds()), int((hi - epoch).total_seconds())
 
@@ -292,7 +302,7 @@ def read_interval(
         return ExtractResult(tables={TABLE: None}, meta={"file": path.name, "lines": 0})
     names = _layout(source, path, first_records)
     width = len(names)
-    window = _candidate_window(night, source.timezone)
+    window = _candidate_window(night, source.timezone, names)
     # Saved positions (file_positions): read only the bytes whose lines can fall in the window.
     spath = state_path(cfg.path(cfg.outputs.landing), source.id)
     key = first_line_key(path) if source.incremental else None

@@ -2,7 +2,7 @@
 
 Synthetic 18-column Master.csv in UTC: one call every 2 hours from 2026-11-01 00:00Z for 10
 days (120 records, one line each, a malformed line every 25th record). A night's candidate
-window is its local day (Europe/Paris, UTC+1 in November) widened by 2 days on each side.
+window is its local day (Europe/Paris, UTC+1 in November) widened by 2 hours on each side.
 """
 
 from __future__ import annotations
@@ -78,15 +78,15 @@ def test_each_night_reads_its_window_and_lands_what_a_whole_read_lands(tmp_path:
     cold = extract_source(_cfg(tmp_path, incremental=False, landing="cold"), "cdr", day)
     warm = extract_source(_cfg(tmp_path), "cdr", day)
     _same_batch(cold, warm)
-    # Night 5 Nov = [4 Nov 23:00Z, 5 Nov 23:00Z); window [2 Nov 23:00Z, 7 Nov 23:00Z) in the
-    # file's clock (record n starts at 1 Nov 00:00Z + 2n h). The 2 Nov 23:00Z checkpoint is the
-    # first line of record 24 (3 Nov 00:00Z); the 7 Nov 23:00Z stop is the first line of record
-    # 84 (8 Nov 00:00Z): 60 records and the broken lines after records 24, 49 and 74 are read,
-    # half of the file; without positions every night reads all of it.
+    # Night 5 Nov = [4 Nov 23:00Z, 5 Nov 23:00Z); window [4 Nov 21:00Z, 6 Nov 01:00Z) in the
+    # file's clock (the night +-2 h; record n starts at 1 Nov 00:00Z + 2n h). The 4 Nov 21:00Z
+    # checkpoint is the first line of record 47 (22:00Z); the 6 Nov 01:00Z stop is the first
+    # line of record 61 (02:00Z): records 47-60 and the broken line after record 49 are read,
+    # 15 lines of 124; without positions every night reads all of them.
     meta = _meta(warm)
-    assert meta["start_offset"] == sum(len(line) + 1 for line in _lines(24))
-    assert meta["stop_offset"] == sum(len(line) + 1 for line in _lines(84))
-    assert meta["lines_read"] == 60 + 3 and meta["stop_offset"] < size
+    assert meta["start_offset"] == sum(len(line) + 1 for line in _lines(47))
+    assert meta["stop_offset"] == sum(len(line) + 1 for line in _lines(61))
+    assert meta["lines_read"] == 14 + 1 and meta["stop_offset"] < size
     # Records 48-59 start in the night; the broken line after record 49 is its reject.
     assert warm.row_counts == {"cdr_legs": 12} and warm.reject_count == 1
     legs = pq.read_table(warm.path / "cdr_legs.parquet").column("source_line").to_pylist()
@@ -110,3 +110,17 @@ def test_a_grown_file_is_read_to_its_end_and_late_records_land(tmp_path: Path) -
     cold6 = extract_source(_cfg(tmp_path, incremental=False, landing="cold"), "cdr", dt.date(2026, 11, 6))
     _same_batch(cold6, night6)
     assert night6.row_counts == {"cdr_legs": 12}
+
+
+def test_the_window_margin_follows_the_layouts_first_timestamp() -> None:
+    """2 hours when ``start`` is the first timestamp of the record (every cdr_csv layout); a
+    day when a cdr_custom mapping writes ``end`` (or ``answer``) before ``start``."""
+    from connectors.telephony.asterisk_cdr_csv import LAYOUTS, _candidate_window
+    from vigie.intervals import night_for_day
+
+    night = night_for_day(dt.date(2026, 11, 5), "Europe/Paris")
+    midnight = int(dt.datetime(2026, 11, 5).replace(tzinfo=dt.UTC).timestamp())  # file clock
+    lo, hi = _candidate_window(night, "Europe/Paris", LAYOUTS[18])
+    assert (lo, hi) == (midnight - 2 * 3600, midnight + 86_400 + 2 * 3600)
+    lo, hi = _candidate_window(night, "Europe/Paris", ("src", "end", "start", "dcontext"))
+    assert (lo, hi) == (midnight - 86_400, midnight + 2 * 86_400)
