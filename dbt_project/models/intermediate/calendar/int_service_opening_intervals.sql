@@ -2,7 +2,7 @@
     accumulated before each one (per service, from the calendar start). Business minutes between
     two instants t0 <= t1 are then B(t1) - B(t0), where B(t) = cumulative minutes before the last
     interval starting at or before t, plus the part of that interval already elapsed (capped at
-    its length): one ASOF JOIN per instant in the engine.
+    its length): the engine reads it from the intervals of t's local date (local_date below).
     Wall-clock bounds are built per local date and converted with the zone, so an interval on
     the last Sunday of March or October has its true length. Holidays (not worked) and closures
     have no opening intervals. The version of the opening hours in force on the local date

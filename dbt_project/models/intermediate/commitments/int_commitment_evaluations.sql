@@ -38,7 +38,9 @@ days as (
 intervals as (
     select
         service_code,
+        local_date,
         interval_start_at,
+        epoch_us(interval_start_at) as start_us,
         open_minutes * 60000000 as open_us,
         cum_minutes_before * 60000000 as cum_us_before
     from {{ ref('int_service_opening_intervals') }}
@@ -92,6 +94,7 @@ framed as (
     select
         *,
         coalesce(responded_at, as_of) as measured_at,
+        {{ local_date('coalesce(responded_at, as_of)') }} as measured_on,
         case
             when target_unit in ('business_days', 'working_days', 'calendar_days', 'weeks') then 'days'
             when target_unit in ('business_minutes', 'business_hours') then 'business_time'
@@ -114,7 +117,7 @@ day_based as (
         case f.target_unit
             when 'business_days' then d1.business_day_index - d0.business_day_index
             when 'working_days' then d1.working_day_index - d0.working_day_index
-            else date_diff('day', f.received_on, {{ local_date('f.measured_at') }})
+            else date_diff('day', f.received_on, f.measured_on)
         end as elapsed_days,
         case f.target_unit
             when 'business_days' then db.local_date
@@ -126,7 +129,7 @@ day_based as (
     from framed as f
     left join days as d0 on d0.service_code = f.service_code and d0.local_date = f.received_on
     left join days as d1
-        on d1.service_code = f.service_code and d1.local_date = {{ local_date('f.measured_at') }}
+        on d1.service_code = f.service_code and d1.local_date = f.measured_on
     -- day 0 = the counting day whose index the receipt date takes; deadline = day 0 + N
     left join days as db
         on f.target_unit = 'business_days'
@@ -141,47 +144,107 @@ day_based as (
     where f.unit_family = 'days'
 ),
 
--- Business minutes and hours: B(t) by ASOF JOIN on the cumulative opening intervals ---------
+-- Business minutes and hours: B(t) from the opening intervals of t's local day ------------
 -- B(t) = cumulative minutes before the last interval starting at or before t, plus the part of
 -- that interval already elapsed (capped at its length); 0 before the first interval.
--- The ASOF joins run on narrow rows (service, instant) and (service, business count), each
--- distinct value once, and are joined back by equality: an ASOF join sorts its left side with
--- every column it carries, which on wide rows cost more than the rules (bench_engine.py).
-business_framed as (
-    select * from framed where unit_family = 'business_time'
-),
-
-business_instants as (
-    select service_code, received_at as instant_at from business_framed
-    union
-    select service_code, measured_at from business_framed
-),
-
-business_us_at_instant as (
+-- A day's intervals lie inside that day (ranges end at 24:00 at the latest), so the last
+-- interval starting at or before t is the last of t's local day starting at or before t or,
+-- when there is none, the last interval of an earlier day, already over: B(t) is then the
+-- count when that interval closed. Before the first opening day B(t) is 0; after the last, the
+-- count at its last closing. Reading B(t) by equality on (service, local date) against one row
+-- per day replaced ASOF joins, which sort their left side with every column it carries
+-- (benchmarks/bench_engine.py).
+intervals_by_day as (
     select
-        t.service_code,
-        t.instant_at,
-        -- epoch_us difference = date_diff('microsecond', ...), without its calendar arithmetic
-        coalesce(i.cum_us_before + least(i.open_us, epoch_us(t.instant_at) - epoch_us(i.interval_start_at)), 0)
-            as business_us
-    from business_instants as t
-    asof left join intervals as i
-        on i.service_code = t.service_code and t.instant_at >= i.interval_start_at
+        service_code,
+        local_date,
+        list(start_us order by start_us) as interval_starts_us,
+        list({'start_us': start_us, 'open_us': open_us, 'cum_us_before': cum_us_before} order by start_us)
+            as day_intervals,
+        arg_max(cum_us_before + open_us, start_us) as business_us_at_day_close
+    from intervals
+    group by service_code, local_date
+),
+
+opening_spans as (
+    select
+        service_code,
+        min(local_date) as first_day,
+        max(local_date) as last_day,
+        arg_max(business_us_at_day_close, local_date) as business_us_at_last_close
+    from intervals_by_day
+    group by service_code
+),
+
+-- every date from a service's first opening day to its last, opening or not
+business_days as (
+    select
+        o.service_code,
+        o.local_date,
+        coalesce(last_value(i.business_us_at_day_close ignore nulls) over (
+            partition by o.service_code order by o.local_date rows between unbounded preceding and 1 preceding
+        ), 0) as business_us_at_day_start,
+        i.interval_starts_us,
+        i.day_intervals
+    from (
+        select
+            service_code,
+            cast(unnest(generate_series(cast(first_day as timestamp), cast(last_day as timestamp), interval 1 day)) as date)
+                as local_date
+        from opening_spans
+    ) as o
+    left join intervals_by_day as i on i.service_code = o.service_code and i.local_date = o.local_date
+),
+
+business_located as (
+    select
+        f.*,
+        sp.first_day as opening_first_day,
+        sp.business_us_at_last_close,
+        d0.local_date is not null as is_receipt_in_span,
+        d0.business_us_at_day_start as business_us_at_receipt_day,
+        -- the day's last interval starting at or before the instant (null: none)
+        d0.day_intervals[len(list_filter(d0.interval_starts_us, lambda s: s <= epoch_us(f.received_at)))]
+            as receipt_interval,
+        d1.local_date is not null as is_measure_in_span,
+        d1.business_us_at_day_start as business_us_at_measure_day,
+        d1.day_intervals[len(list_filter(d1.interval_starts_us, lambda s: s <= epoch_us(f.measured_at)))]
+            as measure_interval
+    from framed as f
+    left join opening_spans as sp on sp.service_code = f.service_code
+    left join business_days as d0 on d0.service_code = f.service_code and d0.local_date = f.received_on
+    left join business_days as d1 on d1.service_code = f.service_code and d1.local_date = f.measured_on
+    where f.unit_family = 'business_time'
 ),
 
 business_measured as (
     select
-        f.*,
-        b0.business_us as business_us_at_receipt,
-        b1.business_us as business_us_at_measure
-    from business_framed as f
-    left join business_us_at_instant as b0 on b0.service_code = f.service_code and b0.instant_at = f.received_at
-    left join business_us_at_instant as b1 on b1.service_code = f.service_code and b1.instant_at = f.measured_at
+        b.* exclude (
+            opening_first_day, business_us_at_last_close,
+            is_receipt_in_span, business_us_at_receipt_day, receipt_interval,
+            is_measure_in_span, business_us_at_measure_day, measure_interval
+        ),
+        case
+            when not b.is_receipt_in_span and b.received_on < b.opening_first_day then 0
+            when not b.is_receipt_in_span then coalesce(b.business_us_at_last_close, 0)
+            when b.receipt_interval is null then b.business_us_at_receipt_day
+            else b.receipt_interval.cum_us_before
+                + least(b.receipt_interval.open_us, epoch_us(b.received_at) - b.receipt_interval.start_us)
+        end as business_us_at_receipt,
+        case
+            when not b.is_measure_in_span and b.measured_on < b.opening_first_day then 0
+            when not b.is_measure_in_span then coalesce(b.business_us_at_last_close, 0)
+            when b.measure_interval is null then b.business_us_at_measure_day
+            else b.measure_interval.cum_us_before
+                + least(b.measure_interval.open_us, epoch_us(b.measured_at) - b.measure_interval.start_us)
+        end as business_us_at_measure
+    from business_located as b
 ),
 
 -- The N-th business minute ends inside the last interval starting at or before it (strictly
 -- before its end); when it ends exactly at a closing time, the next interval's cumulative
--- count equals it, so the deadline is that next opening.
+-- count equals it, so the deadline is that next opening. The ASOF join runs on narrow rows,
+-- each distinct (service, count) once, joined back by equality.
 business_deadline_counts as (
     select distinct service_code, business_us_at_receipt + target_us as business_us
     from business_measured
@@ -311,6 +374,8 @@ select
     -- commitments without a target (decided at, or counted by, receipt)
     case
         when is_call or target_value is null or deadline_at is null then received_on
+        -- a day-based deadline is 23:59:59 local on day_deadline_on: that date, no conversion
+        when unit_family = 'days' then day_deadline_on
         else {{ local_date('deadline_at') }}
     end as counted_on,
     as_of as evaluated_as_of
