@@ -12,10 +12,21 @@
 {#- DuckDB plans an ASOF join whose left side it estimates small (< asof_loop_join_threshold
     rows) as a nested loop + aggregate; the deadline's ASOF (on a computed business count) was
     estimated small and took 36 s of CPU on a million requests. The hook turns that shortcut off
-    for this model only. -#}
+    for this model only.
+    DuckDB also estimates `applicable` at about 1 % of its rows, so its build_side_probe_side
+    optimizer turned the business-time lookups around (hash table on the 500,000 wide request
+    rows, probed by the 9,000 days); turned off while this model builds, every join builds on
+    the side written on the right, the small calendar tables (DuckDB accepts that option only
+    globally: the post-hook puts it back). Neither setting changes a result. -#}
 {{ config(
-    pre_hook="set session asof_loop_join_threshold = 0",
-    post_hook="reset session asof_loop_join_threshold"
+    pre_hook=[
+        "set session asof_loop_join_threshold = 0",
+        "set global disabled_optimizers = 'build_side_probe_side'",
+    ],
+    post_hook=[
+        "reset session asof_loop_join_threshold",
+        "reset global disabled_optimizers",
+    ]
 ) }}
 
 with settings as (
@@ -27,7 +38,17 @@ requests as (
 ),
 
 versions as (
-    select * from {{ ref('int_commitment_versions') }}
+    select
+        *,
+        case
+            when target_unit in ('business_days', 'working_days', 'calendar_days', 'weeks') then 'days'
+            when target_unit in ('business_minutes', 'business_hours') then 'business_time'
+            when target_unit = 'seconds' then 'seconds'
+        end as unit_family,
+        -- targets in the unit actually counted: whole counting days, microseconds of opening
+        cast(floor(target_value * case when target_unit = 'weeks' then 7 else 1 end) as integer) as target_days,
+        cast(round(target_value * case when target_unit = 'business_hours' then 3600 else 60 end * 1000000) as bigint) as target_us
+    from {{ ref('int_commitment_versions') }}
 ),
 
 days as (
@@ -73,6 +94,9 @@ applicable as (
         v.metric,
         v.target_value,
         v.target_unit,
+        v.unit_family,
+        v.target_days,
+        v.target_us,
         -- responses at or after as_of were not known that night
         case
             when v.metric = 'first_response' and r.first_response_at < st.as_of then r.first_response_at
@@ -94,15 +118,7 @@ framed as (
     select
         *,
         coalesce(responded_at, as_of) as measured_at,
-        {{ local_date('coalesce(responded_at, as_of)') }} as measured_on,
-        case
-            when target_unit in ('business_days', 'working_days', 'calendar_days', 'weeks') then 'days'
-            when target_unit in ('business_minutes', 'business_hours') then 'business_time'
-            when target_unit = 'seconds' then 'seconds'
-        end as unit_family,
-        -- targets in the unit actually counted: whole counting days, microseconds of opening
-        cast(floor(target_value * case when target_unit = 'weeks' then 7 else 1 end) as integer) as target_days,
-        cast(round(target_value * case when target_unit = 'business_hours' then 3600 else 60 end * 1000000) as bigint) as target_us
+        {{ local_date('coalesce(responded_at, as_of)') }} as measured_on
     from applicable
 ),
 
