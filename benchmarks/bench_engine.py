@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
             evaluations = con.execute("select count(*) from intermediate.int_commitment_evaluations").fetchone()[0]
+            threads = con.execute("select current_setting('threads')").fetchone()[0]  # same default as dbt's
             by_status = con.execute(
                 "select status, count(*) from intermediate.int_commitment_evaluations group by 1 order by 1"
             ).fetchall()
@@ -222,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"engine: {evaluations:,} evaluations of {args.requests:,} requests "
               f"({', '.join(f'{s} {n:,}' for s, n in by_status)})")
-        print(f"engine model execution: {engine_s:.2f} s -> {evaluations / engine_s:,.0f} evaluations/s")
+        print(f"engine model execution: {engine_s:.2f} s -> {evaluations / engine_s:,.0f} evaluations/s "
+              f"(DuckDB threads: {threads}, CPU cores: {os.cpu_count()})")
         print(f"engine dbt invocation (versions + engine, incl. dbt start-up and parse): {wall:.2f} s "
               f"-> {evaluations / wall:,.0f} evaluations/s")
         print(f"peak RSS during the engine build (psutil, sampled every 20 ms): {rss.peak / 2**20:,.0f} MiB")
