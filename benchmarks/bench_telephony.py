@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("VIGIE_PSEUDONYMISATION_KEY", "bench-key-0123456789abcdef")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DBT_LOG_LEVEL", "warn")  # as vigie run: dbt's per-node lines off
 
     from connectors.extract import extract_source
     from vigie.config import load_config
