@@ -98,49 +98,49 @@ def landed_batch_dirs(root: Path, up_to: dt.date) -> list[tuple[dt.date, Path]]:
     return found
 
 
-def earliest_ticket_day(batches: list[tuple[dt.date, Path]], tz: str) -> dt.date | None:
-    """Local date of the oldest landed GLPI ticket: a ticket modified recently may be years old,
-    and its clock must start on a calendar that covers its receipt."""
-    files = [str(d / "glpi_tickets.parquet") for _, d in batches if (d / "glpi_tickets.parquet").exists()]
-    # Courrier registers land letters received up to lookback_days (400) before the night.
-    registers = [
-        str(d / "register_requests.parquet")
-        for _, d in batches
-        if (d / "register_requests.parquet").exists()
-    ]
-    if not files and not registers:
-        return None
+# Landed tables whose rows can be much older than their batch's night, and the instant that
+# starts their clock: a GLPI ticket modified tonight may be years old; a courrier register lands
+# letters received up to lookback_days (400) before the night; the first read of an IMAP folder
+# (or an mbox) lands its whole history in the first night's batch.
+OLD_ROW_INSTANTS: dict[str, str] = {
+    "glpi_tickets": 'least("date", date_creation)',
+    "register_requests": "received_at",
+    "email_messages": "received_at",
+}
+
+
+def earliest_landed_row_day(batches: list[tuple[dt.date, Path]], tz: str) -> dt.date | None:
+    """Local date of the oldest row of ``OLD_ROW_INSTANTS`` landed in ``batches``: a request's
+    clock must start on a calendar that covers its receipt."""
+    firsts = []
     con = duckdb.connect()
     try:
-        rows = []
-        if files:
-            rows += con.execute(
-                'select min(least("date", date_creation)) from read_parquet(?, union_by_name = true)',
-                [files],
-            ).fetchall()
-        if registers:
-            rows += con.execute(
-                "select min(received_at) from read_parquet(?, union_by_name = true)", [registers]
-            ).fetchall()
+        for table, instant in OLD_ROW_INSTANTS.items():
+            files = [str(d / f"{table}.parquet") for _, d in batches if (d / f"{table}.parquet").exists()]
+            if files:
+                first = con.execute(
+                    f"select min({instant}) from read_parquet(?, union_by_name = true)", [files]
+                ).fetchone()[0]
+                if first is not None:
+                    firsts.append(first)
     finally:
         con.close()
-    firsts = [r[0] for r in rows if r[0] is not None]
-    first = min(firsts) if firsts else None
-    if first is None:
+    if not firsts:
         return None
-    return first.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    return min(firsts).astimezone(zoneinfo.ZoneInfo(tz)).date()
 
 
 def calendar_range(cfg: VigieConfig, day: dt.date) -> tuple[dt.date, dt.date]:
-    """[min(earliest landed day, oldest landed ticket, day) - 31 days, day + 400 days].
+    """[min(earliest landed day, oldest landed ticket, letter or message, day) - 31 days,
+    day + 400 days].
 
     Only batches up to `day` count: the range is a function of the landing as known that night.
     """
     batches = landed_batch_dirs(landing_root(cfg), day)
     candidates = [day, *(d for d, _ in batches)]
-    ticket_day = earliest_ticket_day(batches, cfg.collectivite.timezone)
-    if ticket_day is not None:
-        candidates.append(ticket_day)
+    oldest_row_day = earliest_landed_row_day(batches, cfg.collectivite.timezone)
+    if oldest_row_day is not None:
+        candidates.append(oldest_row_day)
     return min(candidates) - CALENDAR_MARGIN_BEFORE, day + CALENDAR_MARGIN_AFTER
 
 

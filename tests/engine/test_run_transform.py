@@ -106,6 +106,23 @@ def test_calendar_range_covers_the_oldest_landed_ticket(tmp_path: Path) -> None:
     assert calendar_range(cfg, NIGHT) == (dt.date(2024, 12, 10), dt.date(2028, 1, 2))
 
 
+def test_calendar_range_covers_the_oldest_landed_email_message(tmp_path: Path) -> None:
+    """A first IMAP read lands the folder's history in the first night's batch."""
+    import pyarrow.parquet as pq
+
+    from connectors.landing_schemas import EMAIL_MESSAGES
+
+    cfg = _cfg(tmp_path)
+    batch = tmp_path / "landing" / "mairie_mail" / "day=2026-11-20"
+    batch.mkdir(parents=True)
+    received = dt.datetime(2023, 3, 1, 8, 0, tzinfo=dt.UTC)
+    row = {name: None for name in EMAIL_MESSAGES.names} | {
+        "source_id": "mairie_mail", "received_at": received,
+    }
+    pq.write_table(pa_table(EMAIL_MESSAGES, [row]), batch / "email_messages.parquet")
+    assert calendar_range(cfg, NIGHT) == (dt.date(2023, 1, 29), dt.date(2028, 1, 2))
+
+
 def pa_table(schema, rows):  # noqa: ANN001, ANN201 - tiny helper for the test above
     import pyarrow as pa
 
