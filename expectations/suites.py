@@ -259,6 +259,27 @@ def _table_rules(table: str) -> list[Check]:
             _not_null("items_id", BLOCKING, "a log row names its item"),
             _between("date_mod", WARNING, _NOT_AFTER, hi=_END),
         ]
+    if table == "register_requests":
+        return [
+            _not_null("request_id", BLOCKING, "the register's reference makes the request id"),
+            Check("ExpectColumnValuesToBeUnique", {"column": "request_id"}, BLOCKING, "one row per reference in a batch (the connector rejects repeats)"),
+            _not_null("received_at", BLOCKING, "receipt starts the clock"),
+            _in_set("channel", list(CHANNELS), BLOCKING, "the engine judges the channels of domain.md §3 only"),
+            _between("received_at", WARNING, _NOT_AFTER, hi=_END),
+            _not_null("service_code", WARNING, "a letter whose service value is not mapped is judged by no commitment"),
+            _pair_ge("first_response_at", "received_at", WARNING, "a response before receipt is excluded by the engine"),
+            _pair_ge("resolved_at", "received_at", WARNING, "a resolution before receipt is excluded by the engine"),
+        ]
+    if table == "survey_responses":
+        return [
+            _not_null("response_id", BLOCKING, "one survey, one id"),
+            Check("ExpectColumnValuesToBeUnique", {"column": "response_id"}, BLOCKING, "one row per survey in a batch (the connector rejects repeats)"),
+            _not_null("sent_at", BLOCKING, "the response rate counts surveys by the day they were sent"),
+            _between("sent_at", WARNING, _NOT_AFTER, hi=_END),
+            _between("score", BLOCKING, "scores are read on the export's scale, never negative", lo=0),
+            _pair_ge("scale", "score", BLOCKING, "a score above the scale would be a share above 100 %"),
+            _pair_ge("answered_at", "sent_at", WARNING, "a survey is answered after it was sent"),
+        ]
     if table == REJECTS_TABLE:
         return [
             _not_null("table_name", BLOCKING, "a reject names its table"),

@@ -274,3 +274,51 @@ def test_changed_commitment_rewrites_the_suite_in_the_same_process(cfg) -> None:
     stored = json.loads((cfg.path("var/gx") / "gx" / "expectations" / "commitments.json").read_text())
     whys = sorted(e["meta"]["why"] for e in stored["expectations"])
     assert "seuil 40%" in whys[0]
+
+
+REGISTER_AND_SURVEY_SOURCES = [
+    {"id": "courrier", "type": "request_register", "path": "x/registre.csv",
+     "columns": {"request_id": "N°", "received_at": "Arrivée"}},
+    {"id": "enquete", "type": "satisfaction_survey", "path": "x/enquete.csv",
+     "columns": {"response_id": "Id", "sent_at": "Envoi", "score": "Note"}},
+]
+
+
+def _letter(request_id: str, received: dt.datetime, responded: dt.datetime | None) -> dict:
+    return {"source_file": "registre.csv", "source_line": 2, "request_id": request_id,
+            "received_at": received, "first_response_at": responded, "channel": "letter",
+            "service_code": "ETAT_CIVIL", "is_complaint": False}
+
+
+def _survey(response_id: str, score: float | None, scale: int = 10) -> dict:
+    return {"source_file": "enquete.csv", "source_line": 2, "response_id": response_id,
+            "sent_at": _ts(9), "answered_at": _ts(10) if score is not None else None,
+            "score": score, "scale": scale, "service_code": "ETAT_CIVIL"}
+
+
+def test_register_and_survey_batches_are_checked(tmp_path: Path) -> None:
+    """Issue 6 sources get table rules too: a clean batch passes; a repeated reference, a score
+    above its scale and a response before receipt are named, each with its severity."""
+    cfg = make_config(tmp_path, sources=REGISTER_AND_SURVEY_SOURCES, commitments=[])
+    land(cfg, "courrier", DAY, {"register_requests": [_letter("C-1", _ts(8), _ts(14))]})
+    land(cfg, "enquete", DAY, {"survey_responses": [_survey("S-1", 8.5), _survey("S-2", None)]})
+    create_warehouse(cfg)
+    clean = run_checks(cfg, DAY)
+    assert clean.failures == []
+
+    land(cfg, "courrier", DAY, {"register_requests": [
+        _letter("C-1", _ts(8), _ts(14)), _letter("C-1", _ts(9), None), _letter("C-2", _ts(10), _ts(7)),
+    ]})
+    land(cfg, "enquete", DAY, {"survey_responses": [_survey("S-1", 12.0)]})
+    with pytest.raises(BlockingChecksFailed):
+        run_checks(cfg, DAY)
+    summary = json.loads((cfg.path("var/gx") / "summaries" / f"{DAY}.json").read_text())
+    failed = {
+        (s["batch"], f["expectation"], f["column"], f["severity"])
+        for s in summary["suites"] for f in s["failed"]
+    }
+    assert failed == {
+        ("courrier.register_requests", "expect_column_values_to_be_unique", "request_id", "blocking"),
+        ("courrier.register_requests", "expect_column_pair_values_a_to_be_greater_than_b", "first_response_at,received_at", "warning"),
+        ("enquete.survey_responses", "expect_column_pair_values_a_to_be_greater_than_b", "scale,score", "blocking"),
+    }
