@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -137,107 +138,118 @@ def build_extract_dag(family: str) -> DAG:
     return dag
 
 
-def build_transform_dag() -> DAG:
-    cfg = current_config()
-    families = families_with_sources(cfg) or list(FAMILIES)
+def _night_step_dag(
+    *,
+    dag_id: str,
+    description: str,
+    schedule: Any,
+    tags: list[str],
+    task_id: str,
+    step: Callable[[VigieConfig, dt.date], Any],
+    outlet: Asset | None = None,
+) -> DAG:
+    """One asset-scheduled DAG of one task: find the night's day, run ``step(cfg, day)``, tell
+    downstream DAGs which night is ready through ``outlet`` (none: the chain ends here).
+
+    Why one shape: transform, checks, alerts and publish differ only by what they run and what
+    they announce. A step that raises (dbt failure, blocking checks) emits no asset event, so
+    nothing downstream runs for that night."""
     with DAG(
+        dag_id=dag_id,
+        description=description,
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=_default_args(),
+        tags=["vigie", *tags],
+    ) as dag:
+
+        @task(task_id=task_id, pool=DUCKDB_POOL, outlets=[outlet] if outlet is not None else [])
+        def run_step(**context: Any) -> Any:
+            conf = current_config()
+            day = _night_day(context, conf)
+            result = step(conf, day)
+            if outlet is not None:
+                _mark(context, outlet, day)
+            return _plain(result)
+
+        run_step()
+    return dag
+
+
+# The steps import their heavy parts (dbt, GX, DuckDB) when they run, never at parse time.
+def _transform_step(cfg: VigieConfig, day: dt.date) -> str:
+    from vigie.transform import run_transform
+
+    run_transform(cfg, day)
+    return day.isoformat()
+
+
+def _checks_step(cfg: VigieConfig, day: dt.date) -> Any:
+    from expectations.run import run_checks
+
+    return run_checks(cfg, day)  # raises on a blocking failure: no asset event
+
+
+def _alerts_step(cfg: VigieConfig, day: dt.date) -> Any:
+    from vigie.alerts import run_alerts
+
+    return run_alerts(cfg, day)
+
+
+def _publish_step(cfg: VigieConfig, day: dt.date) -> str:
+    from vigie.publish import publish_snapshot
+
+    return str(publish_snapshot(cfg, day))
+
+
+def build_transform_dag() -> DAG:
+    families = families_with_sources(current_config()) or list(FAMILIES)
+    return _night_step_dag(
         dag_id="vigie_transform",
         description="dbt build: staging, calendar, commitment engine, marts",
         schedule=AssetAll(*[LANDING_ASSETS[f] for f in families]),
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=_default_args(),
-        tags=["vigie", "dbt"],
-    ) as dag:
-
-        @task(task_id="dbt_build", pool=DUCKDB_POOL, outlets=[MARTS_ASSET])
-        def build(**context: Any) -> str:
-            from vigie.transform import run_transform
-
-            conf = current_config()
-            day = _night_day(context, conf)
-            run_transform(conf, day)
-            _mark(context, MARTS_ASSET, day)
-            return day.isoformat()
-
-        build()
-    return dag
+        tags=["dbt"],
+        task_id="dbt_build",
+        step=_transform_step,
+        outlet=MARTS_ASSET,
+    )
 
 
 def build_checks_dag() -> DAG:
-    with DAG(
+    return _night_step_dag(
         dag_id="vigie_checks",
         description="Great Expectations: landed batches and commitments; Data Docs",
         schedule=[MARTS_ASSET],
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=_default_args(),
-        tags=["vigie", "quality"],
-    ) as dag:
-
-        @task(task_id="validate", pool=DUCKDB_POOL, outlets=[CHECKS_ASSET])
-        def validate(**context: Any) -> dict[str, Any]:
-            from expectations.run import run_checks
-
-            conf = current_config()
-            day = _night_day(context, conf)
-            result = run_checks(conf, day)  # raises on a blocking failure: no asset event
-            _mark(context, CHECKS_ASSET, day)
-            return _plain(result)
-
-        validate()
-    return dag
+        tags=["quality"],
+        task_id="validate",
+        step=_checks_step,
+        outlet=CHECKS_ASSET,
+    )
 
 
 def build_alerts_dag() -> DAG:
-    with DAG(
+    return _night_step_dag(
         dag_id="vigie_alerts",
         description="Digests to service heads: new misses, overdue items, breached commitments",
         schedule=[CHECKS_ASSET],
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=_default_args(),
-        tags=["vigie", "alerts"],
-    ) as dag:
-
-        @task(task_id="send_digests", pool=DUCKDB_POOL)
-        def send(**context: Any) -> dict[str, Any]:
-            from vigie.alerts import run_alerts
-
-            conf = current_config()
-            return _plain(run_alerts(conf, _night_day(context, conf)))
-
-        send()
-    return dag
+        tags=["alerts"],
+        task_id="send_digests",
+        step=_alerts_step,
+    )
 
 
 def build_publish_dag() -> DAG:
-    with DAG(
+    return _night_step_dag(
         dag_id="vigie_publish",
         description="Read-only BI snapshot of the marts, swapped in atomically",
         schedule=[CHECKS_ASSET],
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=_default_args(),
-        tags=["vigie", "bi"],
-    ) as dag:
-
-        @task(task_id="publish_snapshot", pool=DUCKDB_POOL, outlets=[SNAPSHOT_ASSET])
-        def publish(**context: Any) -> str:
-            from vigie.publish import publish_snapshot
-
-            conf = current_config()
-            day = _night_day(context, conf)
-            path = publish_snapshot(conf, day)
-            _mark(context, SNAPSHOT_ASSET, day)
-            return str(path)
-
-        publish()
-    return dag
+        tags=["bi"],
+        task_id="publish_snapshot",
+        step=_publish_step,
+        outlet=SNAPSHOT_ASSET,
+    )
 
 
 def _plain(result: Any) -> Any:
