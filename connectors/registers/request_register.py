@@ -23,6 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from connectors.landing_schemas import TABLES_BY_SOURCE_TYPE
 from connectors.pseudonymise import Pseudonymiser
 from connectors.registers.tabular import (
     EXTRA,
+    Record,
     TableFile,
     TableLayoutError,
     cell_text,
@@ -73,6 +76,57 @@ def read_exports(
     return tables
 
 
+@dataclass
+class IdentifiedRecord:
+    """A record of an export that has an id not yet kept in its file."""
+
+    file: TableFile
+    record: Record
+    record_id: str
+    reject: Callable[[str], None]  # this record to the rejects, with its position and a reason
+    keep: Callable[[], None]  # the id is taken: a later record with it is a repeat
+
+
+def identified_records(
+    cfg: VigieConfig,
+    source: RequestRegisterSource | SatisfactionSurveySource,
+    table_name: str,
+    id_column: str,
+    what: str,
+    rejects: list[Reject],
+    counts: dict[str, int],
+) -> Iterator[IdentifiedRecord]:
+    """Every record of the source's exports with an id (``what``: "request id", "survey id")
+    not already kept in the same file; the others become rejects: cells beyond the header, no
+    id, an id repeated. Why ``keep`` is the caller's: a record rejected later (a bad date) does
+    not take its id, so a corrected copy further down the file still lands."""
+    for table in read_exports(cfg, source):
+        kept: dict[str, int] = {}
+        for record in table.records:
+            counts["read"] += 1
+
+            def reject(reason: str, _record: Record = record, _name: str = table.path.name) -> None:
+                rejects.append(Reject(table_name, _name, _record.position, reason))
+
+            if EXTRA in record.cells:
+                reject(f"{record.cells[EXTRA]} cell(s) beyond the header's columns")
+                continue
+            record_id = cell_text(record.cells.get(id_column))
+            if record_id is None:
+                reject(f"no {what} (column {id_column!r} is empty)")
+                continue
+            if record_id in kept:
+                reject(f"{what} already on line/row {kept[record_id]} of this export")
+                continue
+
+            def keep(
+                _id: str = record_id, _line: int = record.line, _kept: dict[str, int] = kept
+            ) -> None:
+                _kept[_id] = _line
+
+            yield IdentifiedRecord(table, record, record_id, reject, keep)
+
+
 def source_zone(cfg: VigieConfig, source: RequestRegisterSource | SatisfactionSurveySource) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(source.timezone or cfg.collectivite.timezone)
 
@@ -93,88 +147,72 @@ def read_interval(
     counts = {"read": 0, "received_after_night": 0, "before_lookback": 0, "instants_after_night": 0}
     unmapped: dict[str, int] = {}
     complaint_values = {v.casefold() for v in source.complaint_values}
-    for table in read_exports(cfg, source):
-        seen: dict[str, int] = {}
-        for record in table.records:
-            counts["read"] += 1
-            cells = record.cells
-
-            def reject(reason: str, _record: Any = record, _table: TableFile = table) -> None:
-                rejects.append(Reject(TABLE, _table.path.name, _record.position, reason))
-
-            if EXTRA in cells:
-                reject(f"{cells[EXTRA]} cell(s) beyond the header's columns")
-                continue
-            request_id = cell_text(cells.get(cols.request_id))
-            if request_id is None:
-                reject(f"no request id (column {cols.request_id!r} is empty)")
-                continue
-            if request_id in seen:
-                reject(f"request id already on line/row {seen[request_id]} of this export")
-                continue
-            raw_received = cells.get(cols.received_at)
-            if is_blank(raw_received):
-                reject(f"no receipt date (column {cols.received_at!r} is empty)")
+    for item in identified_records(cfg, source, TABLE, cols.request_id, "request id", rejects, counts):
+        table, record, request_id, reject = item.file, item.record, item.record_id, item.reject
+        cells = record.cells
+        raw_received = cells.get(cols.received_at)
+        if is_blank(raw_received):
+            reject(f"no receipt date (column {cols.received_at!r} is empty)")
+            continue
+        try:
+            received_at = parse_instant(raw_received, tz)
+        except ValueError as exc:
+            reject(f"column {cols.received_at!r}: {exc}")
+            continue
+        instants: dict[str, Any] = {}
+        bad = None
+        for field in _DATE_FIELDS:
+            header = getattr(cols, field)
+            value = None if header is None else cells.get(header)
+            if is_blank(value):
+                instants[field] = None
                 continue
             try:
-                received_at = parse_instant(raw_received, tz)
+                instants[field] = parse_instant(value, tz, end_of_day=True)
             except ValueError as exc:
-                reject(f"column {cols.received_at!r}: {exc}")
-                continue
-            instants: dict[str, Any] = {}
-            bad = None
-            for field in _DATE_FIELDS:
-                header = getattr(cols, field)
-                value = None if header is None else cells.get(header)
-                if is_blank(value):
-                    instants[field] = None
-                    continue
-                try:
-                    instants[field] = parse_instant(value, tz, end_of_day=True)
-                except ValueError as exc:
-                    bad = f"column {header!r}: {exc}"
-                    break
-            if bad is not None:
-                reject(bad)
-                continue
-            seen[request_id] = record.line
-            if received_at >= night.end:
-                counts["received_after_night"] += 1
-                continue
-            if received_at < earliest:
-                counts["before_lookback"] += 1
-                continue
-            for field, value in instants.items():
-                if value is not None and value >= night.end:
-                    instants[field] = None  # not known on night D
-                    counts["instants_after_night"] += 1
-            channel_value = cell_text(cells.get(cols.channel)) if cols.channel else None
-            channel = source.channels.get(channel_value or "", source.default_channel)
-            service_value = cell_text(cells.get(cols.service)) if cols.service else None
-            service_code = source.services.get(service_value or "", source.default_service)
-            if service_value is not None and service_value not in source.services:
-                unmapped[service_value] = unmapped.get(service_value, 0) + 1
-            category = cell_text(cells.get(cols.category)) if cols.category else None
-            requester = cell_text(cells.get(cols.requester)) if cols.requester else None
-            rows.append({
-                "source_id": source.id,
-                "source_file": table.path.name,
-                "source_line": record.line,
-                "request_id": request_id,
-                "received_at": received_at,
-                **instants,
-                "channel": channel,
-                "channel_value": channel_value,
-                "service_code": service_code,
-                "service_value": service_value,
-                "category": category,
-                "is_complaint": category is not None and category.casefold() in complaint_values,
-                "status": cell_text(cells.get(cols.status)) if cols.status else None,
-                "requester_key": (
-                    pseudo.key("register_requester", _normalise_requester(requester))
-                    if requester else None
-                ),
-            })
+                bad = f"column {header!r}: {exc}"
+                break
+        if bad is not None:
+            reject(bad)
+            continue
+        item.keep()
+        if received_at >= night.end:
+            counts["received_after_night"] += 1
+            continue
+        if received_at < earliest:
+            counts["before_lookback"] += 1
+            continue
+        for field, value in instants.items():
+            if value is not None and value >= night.end:
+                instants[field] = None  # not known on night D
+                counts["instants_after_night"] += 1
+        channel_value = cell_text(cells.get(cols.channel)) if cols.channel else None
+        channel = source.channels.get(channel_value or "", source.default_channel)
+        service_value = cell_text(cells.get(cols.service)) if cols.service else None
+        service_code = source.services.get(service_value or "", source.default_service)
+        if service_value is not None and service_value not in source.services:
+            unmapped[service_value] = unmapped.get(service_value, 0) + 1
+        category = cell_text(cells.get(cols.category)) if cols.category else None
+        requester = cell_text(cells.get(cols.requester)) if cols.requester else None
+        rows.append({
+            "source_id": source.id,
+            "source_file": table.path.name,
+            "source_line": record.line,
+            "request_id": request_id,
+            "received_at": received_at,
+            **instants,
+            "channel": channel,
+            "channel_value": channel_value,
+            "service_code": service_code,
+            "service_value": service_value,
+            "category": category,
+            "is_complaint": category is not None and category.casefold() in complaint_values,
+            "status": cell_text(cells.get(cols.status)) if cols.status else None,
+            "requester_key": (
+                pseudo.key("register_requester", _normalise_requester(requester))
+                if requester else None
+            ),
+        })
     meta = {
         "timezone": tz.key,
         "lookback_days": source.lookback_days,

@@ -21,8 +21,8 @@ import pyarrow as pa
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TABLES_BY_SOURCE_TYPE
 from connectors.pseudonymise import Pseudonymiser
-from connectors.registers.request_register import read_exports, source_zone
-from connectors.registers.tabular import EXTRA, cell_text, is_blank, parse_decimal, parse_instant
+from connectors.registers.request_register import identified_records, source_zone
+from connectors.registers.tabular import cell_text, is_blank, parse_decimal, parse_instant
 from vigie.config import SatisfactionSurveySource, VigieConfig
 from vigie.intervals import NightInterval
 
@@ -41,77 +41,61 @@ def read_interval(
     rows: list[dict[str, Any]] = []
     rejects: list[Reject] = []
     counts = {"read": 0, "sent_after_night": 0, "before_lookback": 0, "answers_after_night": 0}
-    for table in read_exports(cfg, source):
-        seen: dict[str, int] = {}
-        for record in table.records:
-            counts["read"] += 1
-            cells = record.cells
-
-            def reject(reason: str, _record: Any = record, _name: str = table.path.name) -> None:
-                rejects.append(Reject(TABLE, _name, _record.position, reason))
-
-            if EXTRA in cells:
-                reject(f"{cells[EXTRA]} cell(s) beyond the header's columns")
-                continue
-            response_id = cell_text(cells.get(cols.response_id))
-            if response_id is None:
-                reject(f"no survey id (column {cols.response_id!r} is empty)")
-                continue
-            if response_id in seen:
-                reject(f"survey id already on line/row {seen[response_id]} of this export")
-                continue
+    for item in identified_records(cfg, source, TABLE, cols.response_id, "survey id", rejects, counts):
+        table, record, response_id, reject = item.file, item.record, item.record_id, item.reject
+        cells = record.cells
+        try:
+            if is_blank(cells.get(cols.sent_at)):
+                raise ValueError("empty")
+            sent_at = parse_instant(cells.get(cols.sent_at), tz)
+        except ValueError as exc:
+            reject(f"column {cols.sent_at!r}: {exc}")
+            continue
+        answered_at = None
+        raw_answered = cells.get(cols.answered_at) if cols.answered_at else None
+        if not is_blank(raw_answered):
             try:
-                if is_blank(cells.get(cols.sent_at)):
-                    raise ValueError("empty")
-                sent_at = parse_instant(cells.get(cols.sent_at), tz)
+                answered_at = parse_instant(raw_answered, tz, end_of_day=True)
             except ValueError as exc:
-                reject(f"column {cols.sent_at!r}: {exc}")
+                reject(f"column {cols.answered_at!r}: {exc}")
                 continue
-            answered_at = None
-            raw_answered = cells.get(cols.answered_at) if cols.answered_at else None
-            if not is_blank(raw_answered):
-                try:
-                    answered_at = parse_instant(raw_answered, tz, end_of_day=True)
-                except ValueError as exc:
-                    reject(f"column {cols.answered_at!r}: {exc}")
-                    continue
-            score = None
-            raw_score = cells.get(cols.score)
-            if not is_blank(raw_score):
-                try:
-                    score = parse_decimal(raw_score)
-                except ValueError as exc:
-                    reject(f"column {cols.score!r}: {exc}")
-                    continue
-                if not 0 <= score <= source.scale:
-                    reject(f"column {cols.score!r}: score outside 0-{source.scale}")
-                    continue
-            seen[response_id] = record.line
-            if sent_at >= night.end:
-                counts["sent_after_night"] += 1
+        score = None
+        raw_score = cells.get(cols.score)
+        if not is_blank(raw_score):
+            try:
+                score = parse_decimal(raw_score)
+            except ValueError as exc:
+                reject(f"column {cols.score!r}: {exc}")
                 continue
-            if sent_at < earliest:
-                counts["before_lookback"] += 1
+            if not 0 <= score <= source.scale:
+                reject(f"column {cols.score!r}: score outside 0-{source.scale}")
                 continue
-            if answered_at is not None and answered_at >= night.end:
-                answered_at, score = None, None
-                counts["answers_after_night"] += 1
-            if score is not None and answered_at is None:
-                answered_at = sent_at  # a score without an answer date: answered when sent
-            service_value = cell_text(cells.get(cols.service)) if cols.service else None
-            channel_value = cell_text(cells.get(cols.channel)) if cols.channel else None
-            rows.append({
-                "source_id": source.id,
-                "source_file": table.path.name,
-                "source_line": record.line,
-                "response_id": response_id,
-                "request_ref": cell_text(cells.get(cols.request_ref)) if cols.request_ref else None,
-                "sent_at": sent_at,
-                "answered_at": answered_at,
-                "score": score,
-                "scale": source.scale,
-                "service_code": source.services.get(service_value or ""),
-                "channel": source.channels.get(channel_value or "", source.default_channel),
-            })
+        item.keep()
+        if sent_at >= night.end:
+            counts["sent_after_night"] += 1
+            continue
+        if sent_at < earliest:
+            counts["before_lookback"] += 1
+            continue
+        if answered_at is not None and answered_at >= night.end:
+            answered_at, score = None, None
+            counts["answers_after_night"] += 1
+        if score is not None and answered_at is None:
+            answered_at = sent_at  # a score without an answer date: answered when sent
+        service_value = cell_text(cells.get(cols.service)) if cols.service else None
+        channel_value = cell_text(cells.get(cols.channel)) if cols.channel else None
+        rows.append({
+            "source_id": source.id,
+            "source_file": table.path.name,
+            "source_line": record.line,
+            "response_id": response_id,
+            "request_ref": cell_text(cells.get(cols.request_ref)) if cols.request_ref else None,
+            "sent_at": sent_at,
+            "answered_at": answered_at,
+            "score": score,
+            "scale": source.scale,
+            "service_code": source.services.get(service_value or ""),
+            "channel": source.channels.get(channel_value or "", source.default_channel),
+        })
     meta = {"timezone": tz.key, "scale": source.scale, "rows": counts}
     return ExtractResult(tables={TABLE: pa.Table.from_pylist(rows, schema=SCHEMA)}, rejects=rejects, meta=meta)
