@@ -98,6 +98,27 @@ def _empty_to_null(arr: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
+_EPOCH = r"^(?P<epoch>\d{1,12})(?:\||$)"  # the rule: 1-12 ASCII digits, then '|' or the end
+
+
+def leading_epochs(lines: pa.Array) -> pa.Array:
+    """The leading epoch of every line (``_EPOCH``), null when the line has none.
+
+    Why two paths: the regex over every line of a 5-million-line file costs about 0.6 s. Every
+    epoch between 2001 and 2286 has 10 digits, so a line whose first '|' is its 11th character
+    and whose first 10 characters are ASCII digits is read by slicing; only the other lines
+    (blank, malformed, other widths) go through the regex, which stays the definition."""
+    head10 = pc.utf8_slice_codeunits(lines, 0, 10)
+    fast = pc.and_(pc.equal(pc.find_substring(lines, "|"), 10), pc.ascii_is_decimal(head10))
+    epoch = pc.if_else(fast, head10, None).cast(pa.int64())
+    slow = pc.invert(fast)
+    if pc.any(slow).as_py():
+        head = pc.extract_regex(lines.filter(slow), _EPOCH)
+        slow_epoch = pc.if_else(pc.is_valid(head), head.field("epoch"), None).cast(pa.int64())
+        epoch = pc.replace_with_mask(epoch, slow, slow_epoch)
+    return epoch
+
+
 @dataclass
 class _FileRead:
     """One file's night: raw events (with their line text for deduplication), rejects with
@@ -132,8 +153,7 @@ def _read_file(
         if bound is not None and bound[0] > offset:
             stop = bound[0]
     lines, starts = read_lines_from(source_id, path, offset, stop)
-    head = pc.extract_regex(lines, r"^(?P<epoch>\d{1,12})(?:\||$)")  # null when no match
-    epoch = pc.if_else(pc.is_valid(head), head.field("epoch"), None).cast(pa.int64())
+    epoch = leading_epochs(lines)
     stats = {
         "lines": line_base + len(lines),
         "lines_read": len(lines),

@@ -221,3 +221,27 @@ def test_fields_beyond_the_tenth_stay_in_data5(telephony_cfg, asterisk_dir):
         "line 4",
         "event name (field 5) is empty",
     )
+
+
+def test_leading_epochs_fast_path_agrees_with_the_regex_rule() -> None:
+    """The sliced 10-digit path and the regex (the definition) read every line alike."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from connectors.telephony.asterisk_queue_log import _EPOCH, leading_epochs
+
+    fields = st.text(alphabet="0123456789|ab ١\u00e9", max_size=16)
+    epochs = st.integers(0, 10**13).map(str)
+    line = st.one_of(fields, st.tuples(epochs, fields).map(lambda t: "|".join(t)), epochs)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(line, min_size=1, max_size=40))
+    def agree(lines: list[str]) -> None:
+        arr = pa.array(lines, pa.string())
+        head = pc.extract_regex(arr, _EPOCH)
+        rule = pc.if_else(pc.is_valid(head), head.field("epoch"), None).cast(pa.int64())
+        assert leading_epochs(arr).to_pylist() == rule.to_pylist()
+
+    agree()
