@@ -49,7 +49,7 @@ QUEUE_LOG_EVENTS_KNOWN = [
 ]  # fmt: skip
 CDR_DISPOSITIONS = ["ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION", "CANCEL"]
 EMAIL_FOLDER_ROLES = ["inbox", "sent"]
-EMAIL_AUTO_REASONS = ["auto-submitted", "x-autoreply", "x-autorespond", "precedence", "bounce", "list"]
+EMAIL_AUTO_REASONS = ["auto-submitted", "x-autoreply", "x-autorespond", "precedence", "bounce", "spam", "list"]
 EVALUATION_STATUSES = ["met", "missed", "overdue", "pending", "excluded"]
 PERIOD_GRAINS = ["day", "week", "month"]
 INDICATORS = ["compliance_rate", "requests_received", "requests_excluded"]

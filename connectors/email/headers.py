@@ -41,7 +41,13 @@ REFERENCES_CAP = 50
 # A header block larger than this is not an email we can trust (readers stop reading there).
 MAX_HEADER_BYTES = 1024 * 1024
 
-AUTO_REASONS = ("bounce", "auto-submitted", "x-autoreply", "x-autorespond", "precedence", "list")
+AUTO_REASONS = (
+    "bounce", "spam", "auto-submitted", "x-autoreply", "x-autorespond", "precedence", "list",
+)  # fmt: skip
+# Verdict headers of the mail server's filter: SpamAssassin (X-Spam-Flag: YES, X-Spam-Status:
+# Yes, score=...), rspamd and others (X-Spam: Yes). A message the filter let through unmarked,
+# or marked "No", is read as written by a person.
+_SPAM_VERDICTS = ("X-Spam-Flag", "X-Spam-Status", "X-Spam")
 _PRECEDENCE_AUTO = {"bulk", "junk", "list", "auto_reply"}
 _BOUNCE_LOCAL_PARTS = {"mailer-daemon", "postmaster"}
 _NEGATIVE_FLAG = {"no", "false", "0", "off"}
@@ -311,12 +317,19 @@ def _flag(msg: EmailMessage, name: str) -> str | None:
 def classify_auto(msg: EmailMessage, from_address: str | None) -> str | None:
     """Why a message was not written by a person (domain.md §5 Email), or None.
 
-    First match wins, most specific first: bounce, Auto-Submitted (RFC 3834, anything but
-    'no'), X-Autoreply, X-Autorespond, Precedence bulk|junk|list|auto_reply, list headers.
-    X-Auto-Response-Suppress is deliberately ignored: Outlook puts it on ordinary messages.
+    First match wins, most specific first: bounce, spam (the server filter's verdict: a
+    ``yes`` first word in X-Spam-Flag, X-Spam-Status or X-Spam), Auto-Submitted (RFC 3834,
+    anything but 'no'), X-Autoreply, X-Autorespond, Precedence bulk|junk|list|auto_reply, list
+    headers. Spam before the auto-reply markers: junk mail often forges them, and the reason
+    the data team reads should be the filter's. X-Auto-Response-Suppress is deliberately
+    ignored: Outlook puts it on ordinary messages.
     """
     if from_address and from_address.split("@", 1)[0] in _BOUNCE_LOCAL_PARTS:
         return "bounce"
+    for header in _SPAM_VERDICTS:
+        verdict = _flag(msg, header)
+        if verdict is not None and verdict.replace(",", " ").split()[0] == "yes":
+            return "spam"
     auto = _flag(msg, "Auto-Submitted")
     if auto is not None and auto != "no":
         return "auto-submitted"

@@ -179,6 +179,13 @@ def test_references_are_deduplicated_and_capped() -> None:
         (("List-Id: <infos.exemple.fr>",), "list"),
         (("List-Unsubscribe: <mailto:stop@exemple.fr>",), "list"),
         (("Precedence: bulk", "List-Id: <l.x.fr>"), "precedence"),
+        (("X-Spam-Flag: YES",), "spam"),
+        (("X-Spam-Flag: NO",), None),
+        (("X-Spam-Status: Yes, score=7.1 required=5.0 tests=BAYES_99",), "spam"),
+        (("X-Spam-Status: No, score=1.2 required=5.0",), None),
+        (("X-Spam: Yes",), "spam"),
+        (("X-Spam-Flag: YES", "Auto-Submitted: auto-replied"), "spam"),
+        (("X-Spam-Level: *******",), None),
     ],
 )
 def test_auto_submitted_markers(extra: tuple[str, ...], reason: str | None) -> None:

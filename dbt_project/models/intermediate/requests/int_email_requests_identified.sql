@@ -1,5 +1,5 @@
 -- Email requests, one row per request, plus one excluded row per inbound message that is not a
--- citizen's (automatic reply, bounce, list, internal sender): exclusions are shown, not dropped.
+-- citizen's (automatic reply, bounce, spam, list, internal sender): exclusions are shown, not dropped.
 --
 -- In a thread, the service's human replies (Sent-folder messages that are not auto-submitted,
 -- from any configured mailbox) cut the citizen's messages into segments: every citizen message
@@ -119,6 +119,7 @@ not_citizen_messages as (
         true as is_excluded,
         case
             when auto_reason = 'bounce' then 'bounce'
+            when auto_reason = 'spam' then 'spam'
             when auto_reason = 'list' then 'mailing_list'
             when is_auto_submitted then 'auto_reply'
             else 'internal_sender'
