@@ -310,7 +310,9 @@ class WazoCdrSource(_Source, _CdrCallModel):
 class AsteriskCdrCsvSource(_Source, _CdrCallModel):
     type: Literal["asterisk_cdr_csv"]
     path: str
-    timezone: str = "UTC"  # usegmtime=yes writes UTC; otherwise the server's local zone
+    # Required, never guessed: cdr.conf's usegmtime=yes (Asterisk's sample config) writes UTC,
+    # Asterisk's own default writes the server's local time; a wrong guess shifts every call.
+    timezone: str
     columns: Literal["auto", 16, 17, 18, 21] = "auto"
     # cdr_custom: the file's column list (cdr_custom.conf mapping order); "-" skips a column.
     custom_columns: list[str] | None = None
@@ -698,6 +700,16 @@ def _key(loc: tuple[Any, ...], data: Any) -> str:
     return ".".join(parts) or "(top level)"
 
 
+# What to write for a required key whose value Vigie must never guess, by (source type, key).
+_MISSING_HINTS: dict[tuple[str, str], str] = {
+    ("asterisk_cdr_csv", "timezone"): (
+        "required key is missing: the zone Master.csv's timestamps are written in; 'UTC' when "
+        "cdr.conf has usegmtime=yes (Asterisk's sample config), else the PBX's zone, e.g. "
+        "'Europe/Paris'"
+    ),
+}
+
+
 def parse_config(data: Any, path: Path | str = "<memory>") -> VigieConfig:
     if not isinstance(data, dict):
         raise ConfigError(path, [("(top level)", "expected a mapping of keys such as collectivite, services")])
@@ -711,7 +723,8 @@ def parse_config(data: Any, path: Path | str = "<memory>") -> VigieConfig:
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (see docs/configuration.md for the keys this section takes)"
             elif err["type"] == "missing":
-                msg = "required key is missing"
+                kind = next((x for x in err["loc"] if isinstance(x, str) and x in SOURCE_TYPES), "")
+                msg = _MISSING_HINTS.get((kind, str(err["loc"][-1])), "required key is missing")
             elif err["type"] == "literal_error":
                 msg = f"expected {err['ctx']['expected']}, got {err.get('input')!r}"
             problems.append((_key(loc, data), msg))

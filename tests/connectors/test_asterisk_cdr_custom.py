@@ -95,3 +95,7 @@ def test_unknown_column_names_are_configuration_errors(tmp_path):
     }
     with pytest.raises(ConfigError, match="unknown CDR column"):
         parse_config(data)
+    # The file's zone is never guessed (cdr.conf usegmtime): a source without it is refused,
+    # and the message says what to write.
+    with pytest.raises(ConfigError, match=r"sources\[0:c\]\.timezone: required key is missing: .*'UTC' when cdr.conf has usegmtime=yes"):
+        parse_config(data)
