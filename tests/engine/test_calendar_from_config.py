@@ -131,6 +131,13 @@ def test_opening_intervals_across_the_october_dst_change(calendar_warehouse: Pat
         ("57", dt.date(2026, 4, 3), True),  # Good Friday, Moselle
         ("57", dt.date(2026, 12, 26), True),  # Saint-Étienne, Moselle
         ("67", dt.date(2026, 4, 3), True),  # Bas-Rhin, through the 6AE alias
+        ("68", dt.date(2026, 4, 3), True),  # Haut-Rhin, through the 6AE alias
+        ("68", dt.date(2026, 12, 26), True),
+        ("971", dt.date(2026, 5, 27), True),  # Guadeloupe, abolition of slavery
+        ("972", dt.date(2026, 5, 22), True),  # Martinique
+        ("973", dt.date(2026, 6, 10), True),  # Guyane
+        ("976", dt.date(2026, 4, 27), True),  # Mayotte
+        ("972", dt.date(2026, 5, 27), False),  # each department has its own day
         (None, dt.date(2026, 4, 3), False),  # not in Paris
         (None, dt.date(2026, 12, 26), False),
         ("974", dt.date(2026, 12, 20), True),  # La Réunion, abolition of slavery
@@ -155,3 +162,85 @@ def test_public_holidays_by_subdivision(subdivision: str | None, day: dt.date, i
     assert bool(rows) is is_holiday
     if rows:
         assert rows[0][1] is (day == dt.date(2026, 5, 25))
+
+
+def _holiday_rows(subdivision: str | None, worked: list[str] | None = None) -> list[tuple[dt.date, str, bool]]:
+    data = {
+        "collectivite": {
+            "name": "Test",
+            "holidays": {"subdivision": subdivision, "worked": worked or []},
+            "data_team": {"name": "Data", "email": "data@example.fr"},
+        },
+        "services": [{"code": "S1", "name": "S", "opening_hours": [{"monday": ["08:00-12:00"]}]}],
+    }
+    con = duckdb.connect()
+    load_config_tables(con, parse_config(data), dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    return con.execute(
+        "select holiday_on, holiday_name, is_worked from config.public_holidays "
+        "where year(holiday_on) = 2026 order by holiday_on"
+    ).fetchall()
+
+
+# The 11 national days of 2026 (domain.md §4), with the `holidays` package's French names.
+NATIONAL_2026 = {
+    dt.date(2026, 1, 1): "Jour de l'an",
+    dt.date(2026, 4, 6): "Lundi de Pâques",
+    dt.date(2026, 5, 1): "Fête du Travail",
+    dt.date(2026, 5, 8): "Fête de la Victoire",
+    dt.date(2026, 5, 14): "Ascension",
+    dt.date(2026, 5, 25): "Lundi de Pentecôte",
+    dt.date(2026, 7, 14): "Fête nationale",
+    dt.date(2026, 8, 15): "Assomption",
+    dt.date(2026, 11, 1): "Toussaint",
+    dt.date(2026, 11, 11): "Armistice",
+    dt.date(2026, 12, 25): "Noël",
+}
+ALSACE_MOSELLE_2026 = {dt.date(2026, 4, 3): "Vendredi saint", dt.date(2026, 12, 26): "Saint-Étienne"}
+
+
+@pytest.mark.parametrize(
+    ("subdivision", "extra_days"),
+    [
+        (None, {}),
+        ("57", ALSACE_MOSELLE_2026),
+        ("67", ALSACE_MOSELLE_2026),
+        ("68", ALSACE_MOSELLE_2026),
+        # Guadeloupe: domain.md names 27 May; the package also has Mi-Carême (Thursday of the
+        # 3rd week of Lent), Good Friday and Victor Schœlcher day (DECISIONLOG Part 2 › Calendar)
+        (
+            "971",
+            {
+                dt.date(2026, 3, 12): "Mi-Carême",
+                dt.date(2026, 4, 3): "Vendredi saint",
+                dt.date(2026, 5, 27): "Abolition de l'esclavage",
+                dt.date(2026, 7, 21): "Fête de Victor Schoelcher",
+            },
+        ),
+        # Martinique: 22 May, and Victor Schœlcher day
+        (
+            "972",
+            {
+                dt.date(2026, 5, 22): "Abolition de l'esclavage",
+                dt.date(2026, 7, 21): "Fête de Victor Schoelcher",
+            },
+        ),
+        ("973", {dt.date(2026, 6, 10): "Abolition de l'esclavage"}),  # Guyane
+        ("974", {dt.date(2026, 12, 20): "Abolition de l'esclavage"}),  # La Réunion
+        ("976", {dt.date(2026, 4, 27): "Abolition de l'esclavage"}),  # Mayotte
+    ],
+)
+def test_public_holidays_2026_exact_list_by_subdivision(
+    subdivision: str | None, extra_days: dict[dt.date, str]
+) -> None:
+    """Every 2026 holiday of the subdivision, no more, no less: a `holidays` upgrade that adds
+    or moves a day fails here and gets a DECISIONLOG line before it changes a deadline."""
+    expected = sorted({**NATIONAL_2026, **extra_days}.items())
+    assert _holiday_rows(subdivision) == [(day, name, False) for day, name in expected]
+
+
+def test_a_package_holiday_the_collectivite_works_is_declared_worked() -> None:
+    """Guadeloupe's Mi-Carême and Victor Schœlcher day stay in the list, marked worked, when
+    the collectivité declares them in `holidays.worked` (it then counts them as normal days)."""
+    rows = {day: is_worked for day, _, is_worked in _holiday_rows("971", ["2026-03-12", "2026-07-21"])}
+    assert len(rows) == 15
+    assert [day for day, is_worked in rows.items() if is_worked] == [dt.date(2026, 3, 12), dt.date(2026, 7, 21)]
