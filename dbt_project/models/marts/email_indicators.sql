@@ -1,8 +1,11 @@
 {#- Email requests (mailboxes read by the maildir / imap / mbox connectors) per period (day,
     ISO week, month) and service, in long form (one row per indicator):
-    * requests_received: citizens' requests (exclusions left out), by local date of receipt;
-    * reminders_per_request: reminders (further citizen messages before the reply) / requests,
-      by local date of receipt of the request;
+    * requests_received: every inbound message that opened a request row, exclusions included
+      (the same definition as service_indicators.requests_received), by local date of receipt;
+    * requests_excluded: the part set aside (auto-replies, bounces, spam, lists, internal
+      senders) / requests_received, by local date of receipt;
+    * reminders_per_request: reminders (further citizen messages before the reply) / citizens'
+      requests (received - excluded), by local date of receipt of the request;
     * first_response_business_days_mean / _median / _p90: the engine's elapsed value of the
       email first-response commitments measured in business days (int_commitment_evaluations:
       business days are never recomputed here), for requests answered, by local date of the
@@ -17,6 +20,16 @@
     Rules: DECISIONLOG.md "Email indicators". -#}
 with grains as (
     select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+),
+
+identified_rows as (
+    select
+        service_code,
+        is_excluded,
+        reminder_count,
+        {{ local_date('received_at') }} as received_on
+    from {{ ref('int_email_requests_identified') }}
+    where received_at < {{ as_of() }}
 ),
 
 email_requests as (
@@ -74,8 +87,10 @@ volumes as (
         {{ period_start('g.period_grain', 'r.received_on') }} as period_start,
         r.service_code,
         count(*) as received,
-        sum(r.reminder_count) as reminders
-    from email_requests as r
+        count(*) filter (where r.is_excluded) as excluded,
+        count(*) filter (where not r.is_excluded) as citizen_requests,
+        sum(r.reminder_count) filter (where not r.is_excluded) as reminders
+    from identified_rows as r
     cross join grains as g
     group by all
 ),
@@ -141,9 +156,14 @@ indicators as (
         cast(received as double) as value, 'requests' as unit
     from volumes
     union all
-    select period_grain, period_start, service_code, 'reminders_per_request', null, null,
-        reminders, received, reminders / received, 'reminders'
+    select period_grain, period_start, service_code, 'requests_excluded', null, null,
+        excluded, received, excluded / received, 'share'
     from volumes
+    union all
+    select period_grain, period_start, service_code, 'reminders_per_request', null, null,
+        reminders, citizen_requests, reminders / citizen_requests, 'reminders'
+    from volumes
+    where citizen_requests > 0
     union all
     select period_grain, period_start, service_code, 'first_response_business_days_mean', null,
         null, responded, null, mean_days, 'business_days'

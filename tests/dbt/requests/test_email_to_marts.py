@@ -75,5 +75,6 @@ def test_imap_rows_to_marts(dbt_sandbox, night_vars_for, statuses_of) -> None:
         ("first_response_business_days_p90", None, 1, None, 1.0),
         ("receipt_skew_hours_median", None, 1, None, 120 / 3600),
         ("reminders_per_request", None, 0, 1, 0.0),
+        ("requests_excluded", None, 0, 1, 0.0),
         ("requests_received", None, 1, None, 1.0),
     ]
