@@ -3,6 +3,11 @@
 A configuration lists preset names under ``presets:`` and may override any commitment by
 declaring one with the same id. Thresholds are Vigie's defaults, not national figures: the
 national texts fix targets, each collectivité sets the share it commits to.
+
+Two readings of domain.md's table are settled in DECISIONLOG.md (Part 2, "Preset readings") and
+pinned by tests/config/test_commitment_presets.py: Marianne's "about 20-25 s" is 20 s (the
+stricter end; a site overrides to 25 s), and Services Publics+'s acknowledgement of an electronic
+request is for channel ``online`` only, not ``email``.
 """
 
 from __future__ import annotations
