@@ -13,6 +13,7 @@ EXPECTED_UNIT_TESTS = {
     "phone_calls_outcomes_overflow_transfer_abandons_orphan_out_of_hours",
     "phone_call_exit_waits_across_queues",
     "phone_call_orphans_closed_by_rule",
+    "phone_call_out_of_hours_judged_at_first_arrival",
     "phone_cdr_calls_ring_legs_ivr_out_of_hours_transfer",
     "phone_calls_unioned_stacks_queue_log_and_cdr_calls",
     "email_threading_in_reply_to_references_subject_window",
