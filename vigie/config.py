@@ -205,10 +205,29 @@ class Commitment(_Strict):
         return self
 
 
+# Alsace and Moselle: the package knows '57' (Moselle) and '6AE' (Collectivité européenne
+# d'Alsace, ex-67 and 68). Configurations may name the old department numbers.
+SUBDIVISION_ALIASES = {"67": "6AE", "68": "6AE"}
+
+
 class Holidays(_Strict):
     country: Literal["FR"] = "FR"
     subdivision: str | None = None  # '57', '6AE', '971'... (holidays.France subdivisions)
     worked: list[dt.date] = Field(default_factory=list)  # e.g. Whit Monday as journée de solidarité
+
+    @field_validator("subdivision")
+    @classmethod
+    def _known_subdivision(cls, value: str | None) -> str | None:
+        """Refused at load time, not at the first night's transform (the package raises then)."""
+        if value is None:
+            return value
+        import holidays  # imported only when a configuration names a subdivision
+
+        known = {*holidays.France.subdivisions, *holidays.France.subdivisions_aliases}
+        if SUBDIVISION_ALIASES.get(value, value) not in known:
+            codes = sorted({*holidays.France.subdivisions, *SUBDIVISION_ALIASES})
+            raise ValueError(f"unknown subdivision {value!r}; holidays.France knows {codes}")
+        return value
 
 
 class Collectivite(_Strict):

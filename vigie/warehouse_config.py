@@ -21,6 +21,7 @@ import duckdb
 import holidays
 
 from vigie.config import (
+    SUBDIVISION_ALIASES,
     WEEKDAYS,
     AsteriskCdrCsvSource,
     AsteriskCdrSqlSource,
@@ -35,10 +36,6 @@ from vigie.config import (
     WazoCdrSource,
 )
 from vigie.intervals import night_for_day
-
-# Alsace and Moselle: the package knows '57' (Moselle) and '6AE' (Collectivité européenne
-# d'Alsace, ex-67 and 68). Configurations may name the old department numbers.
-_SUBDIVISION_ALIASES = {"67": "6AE", "68": "6AE"}
 
 # (table, DDL column list). Types are explicit so that an empty table still has the types
 # the dbt models and contracts expect.
@@ -72,7 +69,7 @@ CONFIG_TABLES: dict[str, str] = {
 def public_holidays(cfg: VigieConfig, years: Iterable[int]) -> list[tuple[dt.date, str, bool]]:
     """(date, French name, is_worked) for the collectivité's subdivision over ``years``."""
     subdiv = cfg.collectivite.holidays.subdivision
-    subdiv = _SUBDIVISION_ALIASES.get(subdiv, subdiv) if subdiv else None
+    subdiv = SUBDIVISION_ALIASES.get(subdiv, subdiv) if subdiv else None
     calendar = holidays.France(subdiv=subdiv, years=sorted(set(years)), language="fr")
     worked = set(cfg.collectivite.holidays.worked)
     return [(day, name, day in worked) for day, name in sorted(calendar.items())]

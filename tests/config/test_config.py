@@ -73,6 +73,19 @@ def test_unknown_service_code_in_a_mapping(tmp_path: Path) -> None:
     assert "sources[pbx_queue_log].queues.etat-civil: unknown service code 'ETAT_CIVILE'" in msg
 
 
+def test_unknown_holiday_subdivision_is_refused_at_load_time(tmp_path: Path) -> None:
+    """'975' (Saint-Pierre-et-Miquelon's old number) is no holidays.France subdivision: said at
+    load time with the known codes, not at the first night's transform."""
+    data = _demo()
+    data["collectivite"]["holidays"]["subdivision"] = "975"
+    ((key, message),) = _problems(data, tmp_path)
+    assert key == "collectivite.holidays.subdivision"
+    assert message.startswith("unknown subdivision '975'; holidays.France knows ['57', '67', '68', '6AE', '971'")
+    for accepted in ("57", "67", "68", "6AE", "974", "Moselle"):
+        data["collectivite"]["holidays"]["subdivision"] = accepted
+        parse_config(data)
+
+
 def test_commitment_validity_must_be_ordered() -> None:
     data = _demo()
     data["commitments"][0]["valid_from"] = dt.date(2026, 3, 1)
