@@ -115,7 +115,8 @@ def synthetic_requests_sql(n: int) -> str:
             false as is_excluded,
             cast(null as varchar) as exclusion_reason,
             cast(null as double) as wait_seconds,
-            cast(null as varchar) as call_outcome
+            cast(null as varchar) as call_outcome,
+            false as is_complaint
         from base
     """
 

@@ -52,6 +52,10 @@ TargetUnit = Literal[
 # What a commitment measures. Phone: first_response is the agent's CONNECT, so "picked up
 # within 20 s" is first_response/seconds/20 and the pickup rate is first_response with no target.
 Metric = Literal["first_response", "acknowledgement", "resolution"]
+# Which requests of its channel a commitment judges (None: all of them). Only what a source
+# classifies: GLPI complaint_categories and register complaint_values set is_complaint; no source
+# classifies suggestions yet, so 'suggestion' is not a kind (docs/configuration.md).
+RequestKind = Literal["complaint"]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SOURCE_TYPES = (
     "asterisk_queue_log",
@@ -192,6 +196,8 @@ class Commitment(_Strict):
     threshold: float = Field(ge=0, le=1)
     min_volume: int = Field(default=1, ge=1)
     services: list[str] | Literal["all"] = "all"
+    # None: every request of the channel; 'complaint': only requests classified as complaints
+    request_kind: RequestKind | None = None
     valid_from: dt.date = dt.date(2000, 1, 1)
     valid_to: dt.date | None = None  # exclusive: the first day it no longer applies
     reference: str = "local"
@@ -202,6 +208,13 @@ class Commitment(_Strict):
             raise ValueError("valid_to must be after valid_from (valid_to is exclusive)")
         if self.target is not None and self.target.unit == "seconds" and self.channel != "phone":
             raise ValueError("unit 'seconds' (wall-clock wait) is for phone commitments only")
+        judges_calls_only = self.channel == "phone" and (self.target is None or self.target.unit == "seconds")
+        if self.request_kind is not None and judges_calls_only:
+            # such a commitment judges calls only, and no telephony source classifies a call
+            raise ValueError(
+                f"request_kind {self.request_kind!r} cannot scope a phone commitment in seconds or "
+                "without a target: calls are never classified (only tickets and registers are)"
+            )
         return self
 
 

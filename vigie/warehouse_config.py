@@ -49,7 +49,7 @@ CONFIG_TABLES: dict[str, str] = {
     "public_holidays": "holiday_on date, holiday_name varchar, is_worked boolean",
     "commitments": "commitment_id varchar, label varchar, channel varchar, metric varchar, "
     "target_value double, target_unit varchar, threshold double, min_volume integer, "
-    "valid_from date, valid_to date, reference varchar",
+    "valid_from date, valid_to date, reference varchar, request_kind varchar",
     # valid_from: the version of the commitment the row scopes (versions share an id)
     "commitment_services": "commitment_id varchar, service_code varchar, valid_from date",
     "phone_queues": "source_id varchar, queue_name varchar, service_code varchar, "
@@ -117,6 +117,7 @@ def config_rows(
                 c.id, c.label, c.channel, c.metric,
                 c.target.value if c.target else None, c.target.unit if c.target else None,
                 c.threshold, c.min_volume, c.valid_from, c.valid_to, c.reference,
+                c.request_kind,  # null: every request of the channel
             )
         )
         codes = all_codes if c.services == "all" else list(dict.fromkeys(c.services))

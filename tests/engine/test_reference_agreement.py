@@ -209,6 +209,7 @@ def agreement(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "exclusion_reason": pa.nulls(len(cases), pa.string()),
             "wait_seconds": pa.nulls(len(cases), pa.float64()),
             "call_outcome": pa.nulls(len(cases), pa.string()),
+            "is_complaint": [False] * len(cases),  # no commitment here is scoped to a kind
         })
         con.execute("create schema if not exists intermediate")
         con.execute("create or replace table intermediate.int_requests_unioned as select * from requests")

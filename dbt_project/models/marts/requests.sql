@@ -11,6 +11,7 @@ select
     resolved_at,
     requester_key,
     is_excluded,
-    exclusion_reason
+    exclusion_reason,
+    is_complaint
 from {{ ref('int_requests_unioned') }}
 where received_at < {{ as_of() }}

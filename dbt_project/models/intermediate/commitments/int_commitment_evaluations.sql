@@ -3,7 +3,8 @@
     unit, deadline, status, and the local date that puts the row in a period (counted_on).
 
     Applies: same channel, request's service covered, version in force on the local receipt
-    date. Phone commitments measured in seconds or without a target (pickup rate) judge calls
+    date, and the request of the version's kind when it has one (request_kind 'complaint':
+    is_complaint requests only; null: every request). Phone commitments measured in seconds or without a target (pickup rate) judge calls
     only (call_outcome not null), not tickets whose request type is "phone".
 
     Elapsed value is measured at the response of the commitment's metric (first_response_at,
@@ -111,6 +112,8 @@ applicable as (
         and v.service_code = r.service_code
         and r.received_on >= v.valid_from
         and (v.valid_to is null or r.received_on < v.valid_to)
+        -- a kind-scoped version judges only requests of that kind (an unknown kind, none)
+        and (v.request_kind is null or (v.request_kind = 'complaint' and r.is_complaint))
     where r.is_call or not (v.channel = 'phone' and coalesce(v.target_unit, 'seconds') = 'seconds')
 ),
 

@@ -24,6 +24,8 @@ select
     b.threshold,
     b.min_volume,
     b.reference,
+    -- null: every request of the channel; 'complaint': only requests with is_complaint
+    b.request_kind,
     b.valid_from,
     case
         when b.next_valid_from is null then b.valid_to

@@ -1,10 +1,14 @@
 -- Every channel's requests in the one request shape the commitment engine reads
 -- (helpers' interfaces.md): one row per request, excluded ones included with their reason.
+-- is_complaint: the kind a commitment may be scoped to (commitments[].request_kind). Only
+-- tickets (GLPI complaint_categories) and registers (complaint_values) classify requests; calls
+-- and emails carry no category, so they are never complaints (false, not unknown).
 with phone_requests as (
     select
         request_id, request_ref, source_system, source_id, channel, service_code,
         received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
-        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count,
+        false as is_complaint
     from {{ ref('int_phone_calls_assembled') }}
 ),
 
@@ -13,7 +17,8 @@ cdr_phone_requests as (
     select
         request_id, request_ref, source_system, source_id, channel, service_code,
         received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
-        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count,
+        false as is_complaint
     from {{ ref('int_phone_calls_from_cdr') }}
 ),
 
@@ -21,7 +26,8 @@ email_requests as (
     select
         request_id, request_ref, source_system, source_id, channel, service_code,
         received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
-        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count,
+        false as is_complaint
     from {{ ref('int_email_requests_identified') }}
 ),
 
@@ -29,7 +35,8 @@ ticket_requests as (
     select
         request_id, request_ref, source_system, source_id, channel, service_code,
         received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
-        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count,
+        is_complaint
     from {{ ref('int_tickets_responded') }}
 ),
 
@@ -37,7 +44,8 @@ register_requests as (
     select
         request_id, request_ref, source_system, source_id, channel, service_code,
         received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
-        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count
+        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count,
+        is_complaint
     from {{ ref('int_register_requests') }}
 ),
 
@@ -69,5 +77,6 @@ select
     cast(exclusion_reason as varchar) as exclusion_reason,
     cast(wait_seconds as double) as wait_seconds,
     cast(call_outcome as varchar) as call_outcome,
-    cast(reminder_count as integer) as reminder_count
+    cast(reminder_count as integer) as reminder_count,
+    coalesce(cast(is_complaint as boolean), false) as is_complaint
 from all_requests
