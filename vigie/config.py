@@ -604,7 +604,7 @@ class VigieConfig(_Strict):
             if isinstance(s, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
                 for q, code in s.queues.items():
                     check(f"sources[{s.id}].queues.{q}", code)
-            elif isinstance(s, AsteriskCdrCsvSource | AsteriskCdrSqlSource):
+            elif isinstance(s, AsteriskCdrCsvSource | AsteriskCdrSqlSource | WazoCdrSource):
                 for ctx, code in s.services_by_dcontext.items():
                     check(f"sources[{s.id}].services_by_dcontext.{ctx}", code)
             elif isinstance(s, MaildirSource | ImapSource | MboxSource):
@@ -673,11 +673,12 @@ def _span(c: Commitment) -> str:
 
 
 def _check_commitment_versions(commitments: list[Commitment]) -> None:
-    """Versions of one id must not overlap and must judge the same channel and metric.
+    """Versions of one id must not overlap and must judge the same channel, metric and kind
+    of request.
 
     Why: the engine judges a request by the version in force on its local receipt date; two
-    versions in force on one date would judge it twice, and a version changing the channel
-    would make one commitment's history mix two kinds of requests.
+    versions in force on one date would judge it twice, and a version changing the channel or
+    the request kind would make one commitment's history mix two kinds of requests.
     """
     for i, a in enumerate(commitments):
         for j in range(i + 1, len(commitments)):
@@ -685,8 +686,10 @@ def _check_commitment_versions(commitments: list[Commitment]) -> None:
             if a.id != b.id:
                 continue
             where = f"commitments[{i}:{a.id}] {_span(a)} and commitments[{j}:{b.id}] {_span(b)}"
-            if (a.channel, a.metric) != (b.channel, b.metric):
-                raise ValueError(f"versions of one commitment must share channel and metric: {where}")
+            if (a.channel, a.metric, a.request_kind) != (b.channel, b.metric, b.request_kind):
+                raise ValueError(
+                    f"versions of one commitment must share channel, metric and request_kind: {where}"
+                )
             if a.valid_from < (b.valid_to or _FOREVER) and b.valid_from < (a.valid_to or _FOREVER):
                 raise ValueError(
                     f"versions of commitment {a.id!r} overlap: {where}; "

@@ -107,7 +107,7 @@ def test_versions_must_keep_channel_and_metric() -> None:
     changed["metric"] = "acknowledgement"
     with pytest.raises(ConfigError) as err:
         parse_config(_base([_email(None, "2026-03-01", 5), changed]))
-    assert err.value.problems[0][1].startswith("versions of one commitment must share channel and metric")
+    assert err.value.problems[0][1].startswith("versions of one commitment must share channel, metric and request_kind")
 
 
 def test_a_preset_is_overridden_only_on_the_file_versions_dates() -> None:
@@ -157,3 +157,13 @@ def test_config_tables_scope_each_version() -> None:
         ("email_response", "AA", D(2026, 3, 1)),
         ("email_response", "BB", D(2000, 1, 1)),
     ]
+
+
+def test_versions_must_keep_the_request_kind() -> None:
+    """A commitment for complaints cannot become one for every letter on a date: its history
+    would mix two populations (DECISIONLOG Part 2, request_kind)."""
+    changed = _email("2026-03-01", None, 3)
+    changed["request_kind"] = "complaint"
+    with pytest.raises(ConfigError) as err:
+        parse_config(_base([_email(None, "2026-03-01", 5), changed]))
+    assert "must share channel, metric and request_kind" in err.value.problems[0][1]
