@@ -565,6 +565,20 @@ class Pseudonymisation(_Strict):
     key_connection_id: str = "vigie_pseudonymisation"
 
 
+# Smallest retention of landed batches. The history of indicators (history.service_indicators)
+# stops rewriting a period once it starts before (newest night - landed_days + 31 days), so a
+# month (31 days at most, final from the night before its end) is recorded from complete batches
+# during landed_days - 60 nights: 90 leaves 30 nights to re-run or correct a month
+# (vigie/retention.py, DECISIONLOG Part 6 "Retention").
+MIN_LANDED_DAYS = 90
+
+
+class Retention(_Strict):
+    # Landed batches (<landing>/<source>/day=D/) older than this many days before the newest
+    # landed night are deleted after a successful transform. None: keep everything.
+    landed_days: int | None = Field(default=None, ge=MIN_LANDED_DAYS)
+
+
 class VigieConfig(_Strict):
     version: Literal[1] = 1
     collectivite: Collectivite
@@ -577,6 +591,7 @@ class VigieConfig(_Strict):
     quality: Quality = Quality()
     email: EmailRules = EmailRules()
     pseudonymisation: Pseudonymisation = Pseudonymisation()
+    retention: Retention = Retention()
     # Filled by load_config: the directory relative paths resolve against.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

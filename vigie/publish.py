@@ -14,9 +14,11 @@ that the run rewrites whole and swaps in with ``os.replace``:
   open it (files in DuckDB 2.x's own format cannot be read by 1.x; stack-notes.md).
 
 Tables keep their warehouse names (``marts.requests``...), plus ``main.snapshot_info`` (night,
-as_of, published_at). Parquet copies of every mart go to ``<snapshot stem>_parquet/``, which is
-a symbolic link to a versioned directory; the link is replaced atomically, the previous version
-is kept for readers in the middle of a listing and older ones are removed.
+as_of, published_at) and, once a night has recorded it, ``history.service_indicators`` (final
+indicators kept after their landed batches are purged; vigie/retention.py). Parquet copies of
+every mart (and ``history_service_indicators.parquet``) go to ``<snapshot stem>_parquet/``,
+which is a symbolic link to a versioned directory; the link is replaced atomically, the
+previous version is kept for readers in the middle of a listing and older ones are removed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 BI_STORAGE_VERSION = "v1.4.0"
 SNAPSHOT_SCHEMA = "marts"
+HISTORY_SCHEMA, HISTORY_TABLE = "history", "service_indicators"
 
 
 class PublishRefused(RuntimeError):
@@ -105,6 +108,19 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
             con.execute(f"create table snap.{q} as select * from {_quote(wh)}.{q}")
             target = pq_new / f"{name}.parquet"
             con.execute(f"copy (select * from snap.{q}) to {_literal(str(target))} (format parquet)")
+        # The audit history of final indicators (vigie/transform.py record_indicator_history),
+        # when the warehouse has it: BI users see the periods whose batches were purged too.
+        has_history = con.execute(
+            "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
+            [wh, HISTORY_SCHEMA, HISTORY_TABLE],
+        ).fetchone()[0]
+        if has_history:
+            q = f"{HISTORY_SCHEMA}.{HISTORY_TABLE}"
+            con.execute(f"create schema snap.{HISTORY_SCHEMA}")
+            con.execute(f"create table snap.{q} as select * from {_quote(wh)}.{q}")
+            target = pq_new / f"{HISTORY_SCHEMA}_{HISTORY_TABLE}.parquet"
+            con.execute(f"copy (select * from snap.{q}) to {_literal(str(target))} (format parquet)")
+            names = [*names, q]
         con.execute(
             "create table snap.main.snapshot_info (night date, as_of timestamptz, published_at timestamptz, "
             "tables varchar[])"
