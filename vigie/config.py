@@ -544,6 +544,18 @@ class Alerts(_Strict):
     # Each digest also posted as JSON to this webhook (URL from the Airflow connection).
     webhook_connection_id: str | None = None
     webhook_format: Literal["mattermost", "slack", "teams"] = "mattermost"
+    # Period grains whose breaches (and recoveries) page service heads; the marts keep every
+    # grain. A site whose heads read a monthly report can keep ["month"] only.
+    breach_grains: list[Literal["day", "week", "month"]] = Field(
+        default_factory=lambda: ["day", "week", "month"], min_length=1
+    )
+
+    @field_validator("breach_grains")
+    @classmethod
+    def _distinct_grains(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a grain is listed twice")
+        return value
 
 
 class Quality(_Strict):

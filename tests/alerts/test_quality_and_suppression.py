@@ -140,6 +140,18 @@ def test_max_age_zero_keeps_only_what_ended_on_the_night(tmp_path: Path) -> None
     assert (result.new_alerts, result.breaches) == (1, 1)
 
 
+def test_breach_grains_choose_which_periods_page_heads(tmp_path: Path) -> None:
+    """alerts.breach_grains [week, month]: the week 9-15 Nov breach is told, the phone day 16 Nov
+    breach is not (the marts keep it); overdue and late items are not grain-bound."""
+    cfg = make_config(tmp_path, alerts={"language": "fr", "from_address": "vigie@test.fr",
+                                        "breach_grains": ["week", "month"]})
+    build(cfg)
+    result = run_alerts(cfg, DAY)
+    assert (result.new_alerts, result.breaches) == (4, 1)
+    text = "\n".join(_text(m) for m in _messages(cfg).values())
+    assert "semaine du 09/11/2026 au 15/11/2026" in text and "journée du 16/11/2026 :" not in text
+
+
 @pytest.mark.parametrize(("lang", "subject"), [
     ("fr", "[Vigie] <script>alert(1)</script> & Co : 2 engagements manqués, 2 demandes en retard, 1 réponse hors délai"),
     ("en", "[Vigie] <script>alert(1)</script> & Co: 2 commitments missed, 2 requests overdue, 1 late reply"),

@@ -149,10 +149,10 @@ def collect(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date | None 
                numerator, denominator, value, threshold
         from marts.service_indicators
         where indicator = 'compliance_rate' and is_breached and is_final and is_complete
-          and period_end > ? and period_end <= ?
+          and period_end > ? and period_end <= ? and list_contains(?, period_grain)
         order by service_code, commitment_id, period_start, period_grain
         """,
-        [oldest, day + dt.timedelta(days=1)],
+        [oldest, day + dt.timedelta(days=1), list(cfg.alerts.breach_grains)],
     ):
         period = f"{r['period_grain']}:{r['period_start'].isoformat()}"
         alerts.append(
@@ -206,13 +206,14 @@ def collect(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date | None 
                 target_unit=target.unit if target else None,
             )
         )
-    alerts.extend(_recovered(con, day, oldest))
+    alerts.extend(_recovered(con, day, oldest, list(cfg.alerts.breach_grains)))
     alerts.extend(_incomplete(con, day, oldest))
     return alerts
 
 
-def _recovered(con: Any, day: dt.date, oldest: dt.date) -> list[Alert]:
-    """Periods that end a breach the head was told about (its key is in alerts.alert_log)."""
+def _recovered(con: Any, day: dt.date, oldest: dt.date, grains: list[str]) -> list[Alert]:
+    """Periods that end a breach the head was told about (its key is in alerts.alert_log), at
+    the grains that page heads (``alerts.breach_grains``)."""
     out = []
     for r in _rows(
         con,
@@ -227,7 +228,7 @@ def _recovered(con: Any, day: dt.date, oldest: dt.date) -> list[Alert]:
             and prev.period_end = cur.period_start
         where cur.indicator = 'compliance_rate' and cur.is_final and cur.is_complete
           and not cur.is_breached and cur.value >= cur.threshold and cur.denominator >= cur.min_volume
-          and cur.period_end > ? and cur.period_end <= ?
+          and cur.period_end > ? and cur.period_end <= ? and list_contains(?, cur.period_grain)
           and exists (
               select 1 from alerts.alert_log as l
               where l.kind = 'breach' and l.commitment_id = prev.commitment_id
@@ -236,7 +237,7 @@ def _recovered(con: Any, day: dt.date, oldest: dt.date) -> list[Alert]:
           )
         order by cur.service_code, cur.commitment_id, cur.period_start, cur.period_grain
         """,
-        [oldest, day + dt.timedelta(days=1)],
+        [oldest, day + dt.timedelta(days=1), grains],
     ):
         period = f"{r['period_grain']}:{r['period_start'].isoformat()}"
         out.append(
@@ -287,9 +288,9 @@ def count_withheld(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date 
         """
         select count(*) from marts.service_indicators
         where indicator = 'compliance_rate' and is_breached and is_final and not is_complete
-          and period_end > ? and period_end <= ?
+          and period_end > ? and period_end <= ? and list_contains(?, period_grain)
         """,
-        [oldest, day + dt.timedelta(days=1)],
+        [oldest, day + dt.timedelta(days=1), list(cfg.alerts.breach_grains)],
     ).fetchone()[0]
     items = con.execute(
         f"""
