@@ -21,6 +21,16 @@
 {%- endmacro %}
 
 {#-
+    The one definition of finality: a period is final once its last day is the night's day or
+    earlier (its exclusive end at most the day after the night): no later night can add a row
+    to it, since a row counts in the period of its deadline (DECISIONLOG Part 2, "Rate, breach,
+    finality").
+-#}
+{% macro is_period_final(period_end) -%}
+    cast({{ period_end }} as date) <= {{ run_day() }} + 1
+{%- endmacro %}
+
+{#-
     The one definition of backlog age bands (email and ticket indicators): calendar days
     between the local receipt date and the night's day, in bands 0-7, 8-14, 15-30, 31-60, 61+.
 -#}

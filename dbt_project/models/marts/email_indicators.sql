@@ -208,7 +208,7 @@ select
     cast(denominator as bigint) as denominator,
     cast(value as double) as value,
     cast(unit as varchar) as unit,
-    cast({{ period_end('period_grain', 'period_start') }} as date) <= {{ run_day() }} + 1 as is_final,
+    {{ is_period_final(period_end('period_grain', 'period_start')) }} as is_final,
     {{ as_of() }} as evaluated_as_of
 from indicators
 where period_start <= {{ run_day() }}

@@ -74,5 +74,5 @@ select
     cast(calls_offered as bigint) as calls_offered,
     cast(calls_excluded as bigint) as calls_excluded,
     case when calls_offered > 0 then answered_within_target / calls_offered end as answered_within_target_rate,
-    period_end <= {{ run_day() }} + 1 as is_final
+    {{ is_period_final('period_end') }} as is_final
 from with_targets

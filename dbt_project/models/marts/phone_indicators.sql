@@ -94,5 +94,5 @@ select
         when calls_received - out_of_hours_calls > 0
             then calls_answered / (calls_received - out_of_hours_calls)
     end as wazo_answered_rate,
-    cast({{ period_end('period_grain', 'period_start') }} as date) <= {{ run_day() }} + 1 as is_final
+    {{ is_period_final(period_end('period_grain', 'period_start')) }} as is_final
 from counted

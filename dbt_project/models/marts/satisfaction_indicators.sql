@@ -53,6 +53,6 @@ select
         as satisfied_share,
     cast(mean_score as double) as mean_score,
     cast(mean_score * 10.0 / survey_scale as double) as mean_score_out_of_10,
-    cast({{ period_end('period_grain', 'period_start') }} as date) <= {{ run_day() }} + 1 as is_final,
+    {{ is_period_final(period_end('period_grain', 'period_start')) }} as is_final,
     {{ as_of() }} as evaluated_as_of
 from counted

@@ -188,7 +188,7 @@ select
     cast(threshold as double) as threshold,
     cast(min_volume as integer) as min_volume,
     is_breached,
-    period_end <= {{ run_day() }} + 1 as is_final,
+    {{ is_period_final('period_end') }} as is_final,
     {{ as_of() }} as evaluated_as_of,
     pg.completeness_note is null as is_complete,
     pg.completeness_note
