@@ -4,22 +4,13 @@
 -- tickets (GLPI complaint_categories) and registers (complaint_values) classify requests; calls
 -- and emails carry no category, so they are never complaints (false, not unknown).
 with phone_requests as (
+    -- queue_log calls and CDR-only calls, stacked once in int_phone_calls_unioned
     select
         request_id, request_ref, source_system, source_id, channel, service_code,
         received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
         is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count,
         false as is_complaint
-    from {{ ref('int_phone_calls_assembled') }}
-),
-
-cdr_phone_requests as (
-    -- CDR-only sites: services no queue_log source covers (int_phone_calls_from_cdr)
-    select
-        request_id, request_ref, source_system, source_id, channel, service_code,
-        received_at, first_response_at, acknowledged_at, resolved_at, requester_key,
-        is_excluded, exclusion_reason, wait_seconds, call_outcome, reminder_count,
-        false as is_complaint
-    from {{ ref('int_phone_calls_from_cdr') }}
+    from {{ ref('int_phone_calls_unioned') }}
 ),
 
 email_requests as (
@@ -51,8 +42,6 @@ register_requests as (
 
 all_requests as (
     select * from phone_requests
-    union all
-    select * from cdr_phone_requests
     union all
     select * from email_requests
     union all
