@@ -117,7 +117,7 @@ compliance as (
         e.commitment_id,
         e.metric,
         count(*) filter (where e.status = 'met') as met,
-        count(*) filter (where e.status in ('met', 'missed', 'overdue')) as decided
+        count(*) filter (where {{ is_decided('e.status') }}) as decided
     from evaluations as e
     cross join grains as g
     where e.metric in ('first_response', 'acknowledgement')

@@ -37,7 +37,7 @@ counted as (
         service_code,
         commitment_id,
         count(*) filter (where status = 'met') as answered_within_target,
-        count(*) filter (where status in ('met', 'missed', 'overdue')) as calls_offered,
+        count(*) filter (where {{ is_decided('status') }}) as calls_offered,
         count(*) filter (where status = 'excluded') as calls_excluded
     from periods
     where period_start <= {{ run_day() }}
@@ -51,14 +51,7 @@ with_targets as (
         v.target_unit,
         v.threshold
     from counted as c
-    left join {{ ref('int_commitment_versions') }} as v
-        on v.commitment_id = c.commitment_id
-        and v.service_code = c.service_code
-        and v.valid_from <= least(c.period_end - 1, {{ run_day() }})
-    qualify row_number() over (
-        partition by c.period_grain, c.period_start, c.service_code, c.commitment_id
-        order by v.valid_from desc
-    ) = 1
+    {{ join_version_in_force('c', ref('int_commitment_versions'), 'c.period_end - 1') }}
 )
 
 select

@@ -49,7 +49,7 @@ compliance_counts as (
         channel,
         commitment_id,
         count(*) filter (where status = 'met') as met,
-        count(*) filter (where status in ('met', 'missed', 'overdue')) as decided
+        count(*) filter (where {{ is_decided('status') }}) as decided
     from evaluation_periods
     where period_start <= {{ run_day() }}
     group by all
@@ -70,14 +70,7 @@ with_targets as (
         v.threshold,
         v.min_volume
     from periods as p
-    left join versions as v
-        on v.commitment_id = p.commitment_id
-        and v.service_code = p.service_code
-        and v.valid_from <= least(cast(p.period_end_ts as date) - 1, {{ run_day() }})
-    qualify row_number() over (
-        partition by p.period_grain, p.period_start, p.service_code, p.commitment_id
-        order by v.valid_from desc
-    ) = 1
+    {{ join_version_in_force('p', 'versions', 'cast(p.period_end_ts as date) - 1') }}
 ),
 
 compliance as (
