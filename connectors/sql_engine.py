@@ -9,12 +9,14 @@ Vigie never writes to a source system.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, Table, create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.sql import Select
 
 from connectors.extract import SourceUnavailable
 
@@ -91,3 +93,42 @@ def naive_window(
     lo = night.start_utc.astimezone(zone).replace(tzinfo=None) - margin
     hi = night.end_utc.astimezone(zone).replace(tzinfo=None) + margin
     return lo, hi
+
+
+def fetch_rows(engine: Engine, source_id: str, table_name: str, query: Select[Any]) -> list[dict[str, Any]]:
+    """Every row of ``query`` as a dict; a failing query fails loudly naming source and table."""
+    try:
+        with engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+    except SQLAlchemyError as exc:
+        raise SourceUnavailable(
+            f"source {source_id!r}: query on {table_name!r} failed "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0]})"
+        ) from None
+
+
+_TIME_TEXT = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\s*$")
+
+
+def naive_to_utc(value: Any, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """UTC instant of a time column's value (a datetime, or text such as queue_log's char(26)
+    ``2026-10-25 02:30:00.250000``) written in ``zone``; None when unreadable. The repeated
+    autumn hour resolves to its first occurrence (fold=0), as everywhere in Vigie."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        naive = value
+    else:
+        m = _TIME_TEXT.match(str(value))
+        if not m:
+            return None
+        frac = (m.group(3) or "").ljust(6, "0")
+        try:
+            naive = dt.datetime.fromisoformat(f"{m.group(1)} {m.group(2)}").replace(
+                microsecond=int(frac or 0)
+            )
+        except ValueError:
+            return None
+    if naive.tzinfo is None:
+        naive = naive.replace(tzinfo=zone, fold=0)
+    return naive.astimezone(dt.UTC)

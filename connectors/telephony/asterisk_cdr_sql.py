@@ -35,13 +35,18 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Table, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TS
 from connectors.pseudonymise import Pseudonymiser
-from connectors.sql_engine import engine_for, naive_window, reflect_table
+from connectors.sql_engine import (
+    engine_for,
+    fetch_rows,
+    naive_to_utc,
+    naive_window,
+    reflect_table,
+)
 from connectors.telephony.asterisk_cdr_csv import TABLE, mask_channel
 from vigie.config import AsteriskCdrSqlSource, VigieConfig
 from vigie.intervals import NightInterval
@@ -72,19 +77,6 @@ def disposition_text(value: Any) -> str | None:
     if text.isdigit():
         return DISPOSITION_CODES.get(int(text))
     return text
-
-
-def _utc(value: Any, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, dt.datetime):
-        try:
-            value = dt.datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone, fold=0)
-    return value.astimezone(dt.UTC)
 
 
 def _reflect(engine: Any, source: AsteriskCdrSqlSource) -> tuple[Table, str]:
@@ -121,13 +113,7 @@ def read_interval(
             table.c[c] for c in ("uniqueid", "channel", "dstchannel") if c in cols
         ]
         query = select(*wanted).where(start_col >= lo, start_col < hi).order_by(*order)
-        with engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(query)]
-    except SQLAlchemyError as exc:
-        raise SourceUnavailable(
-            f"source {source.id!r}: query on {source.table!r} failed "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0]})"
-        ) from None
+        rows = fetch_rows(engine, source.id, source.table, query)
     finally:
         engine.dispose()
 
@@ -141,7 +127,7 @@ def read_interval(
     rejects: list[Reject] = []
     rank = 0
     for row in rows:
-        start = _utc(row.get("start", row.get("calldate")), zone)
+        start = naive_to_utc(row.get("start", row.get("calldate")), zone)
         if start is None or not (night.start_utc <= start < night.end_utc):
             continue
         rank += 1
@@ -152,7 +138,7 @@ def read_interval(
             rejects.append(Reject(TABLE, source.table, f"row {rank} of night {night.day}", reason))
             continue
         if schema == "asterisk":
-            answer, end = _utc(row.get("answer"), zone), _utc(row.get("end"), zone)
+            answer, end = naive_to_utc(row.get("answer"), zone), naive_to_utc(row.get("end"), zone)
         else:
             end = start + dt.timedelta(seconds=int(duration or 0))
             answer = end - dt.timedelta(seconds=int(billsec)) if billsec else None

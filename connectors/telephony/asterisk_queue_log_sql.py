@@ -20,21 +20,24 @@ Pseudonymisation is the file connector's (``pseudonymise_events``).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
 import zoneinfo
 from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import String, Table, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import QUEUE_LOG_EVENTS
 from connectors.pseudonymise import Pseudonymiser
-from connectors.sql_engine import engine_for, naive_window, reflect_table
+from connectors.sql_engine import (
+    engine_for,
+    fetch_rows,
+    naive_to_utc,
+    naive_window,
+    reflect_table,
+)
 from connectors.telephony.asterisk_queue_log import TABLE, pseudonymise_events
 from vigie.config import AsteriskQueueLogSqlSource, VigieConfig
 from vigie.intervals import NightInterval
@@ -43,31 +46,6 @@ log = logging.getLogger(__name__)
 
 REQUIRED = ("time", "callid", "queuename", "agent", "event")
 DATA_N = tuple(f"data{i}" for i in range(1, 6))
-_TIME_TEXT = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\s*$")
-
-
-def parse_time(value: Any, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
-    """UTC instant of a ``time`` value (datetime or char(26) text); None when unreadable."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        naive = value
-    else:
-        m = _TIME_TEXT.match(str(value))
-        if not m:
-            return None
-        frac = (m.group(3) or "").ljust(6, "0")
-        try:
-            naive = dt.datetime.fromisoformat(f"{m.group(1)} {m.group(2)}").replace(
-                microsecond=int(frac or 0)
-            )
-        except ValueError:
-            return None
-    if naive.tzinfo is None:
-        naive = naive.replace(tzinfo=zone, fold=0)  # repeated autumn hour: first occurrence
-    return naive.astimezone(dt.UTC)
-
-
 def split_data(row: dict[str, Any], has_n: bool, has_data: bool) -> list[str | None]:
     """The five data fields of a row in whichever layout it was written."""
     if has_n:
@@ -118,13 +96,7 @@ def read_interval(
             .where(table.c.time >= lo_v, table.c.time < hi_v)
             .order_by(*order)
         )
-        with engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(query)]
-    except SQLAlchemyError as exc:
-        raise SourceUnavailable(
-            f"source {source.id!r}: query on {source.table!r} failed "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0]})"
-        ) from None
+        rows = fetch_rows(engine, source.id, source.table, query)
     finally:
         engine.dispose()
 
@@ -134,7 +106,7 @@ def read_interval(
     }
     rejects: list[Reject] = []
     for n, row in enumerate(rows, start=1):
-        at = parse_time(row["time"], zone)
+        at = naive_to_utc(row["time"], zone)
         pos = f"id {row['id']}" if "id" in row else f"row {n}"
         if at is None:
             # An unreadable time has no night: reported by the night whose coarse range holds it
