@@ -4,6 +4,11 @@
     period_start(grain, local_date) -> the first day of the period holding local_date;
     period_end(grain, start) -> the exclusive end of the period starting at start.
 -#}
+{#- The reporting grains, as a relation with one column period_grain. -#}
+{% macro period_grains() -%}
+    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+{%- endmacro %}
+
 {% macro period_start(grain, local_date) -%}
     case {{ grain }}
         when 'day' then {{ local_date }}

@@ -19,7 +19,7 @@
       messages by local date of receipt.
     Rules: DECISIONLOG.md "Email indicators". -#}
 with grains as (
-    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+    {{ period_grains() }}
 ),
 
 identified_rows as (

@@ -9,7 +9,7 @@
     int_requests_unioned, which stacks both call models (the same calls as int_phone_calls_unioned,
     which phone_indicators reads). -#}
 with grains as (
-    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+    {{ period_grains() }}
 ),
 
 evaluations as (

@@ -17,7 +17,7 @@
       the denominator, so it is <= pickup_rate.
     Answered within T per phone commitment comes from the engine: phone_commitment_indicators. -#}
 with grains as (
-    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+    {{ period_grains() }}
 ),
 
 calls as (

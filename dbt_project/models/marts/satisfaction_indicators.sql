@@ -6,7 +6,7 @@
     satisfied_share = satisfied / answered (>= 4/5, >= 8/10); mean_score on the survey's own
     scale, mean_score_out_of_10 rescaled for comparison. -#}
 with grains as (
-    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+    {{ period_grains() }}
 ),
 
 surveys as (

@@ -8,7 +8,7 @@
     requests_received / requests_excluded (per service and channel): by local date of receipt.
     Only periods that start on or before the run day; is_final once the period ended by as_of. -#}
 with grains as (
-    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+    {{ period_grains() }}
 ),
 
 evaluations as (

@@ -13,7 +13,7 @@
     Open = no resolution known; a register row without a resolution column is closed by its
     response. -#}
 with grains as (
-    select * from (values ('day'), ('week'), ('month')) as g (period_grain)
+    {{ period_grains() }}
 ),
 
 ticket_requests as (
