@@ -45,13 +45,12 @@ from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TS
 from connectors.pseudonymise import Pseudonymiser, mask_digit_runs
 from connectors.telephony.file_positions import (
-    best_checkpoint,
     first_line_key,
     learn_positions,
     load_state,
+    read_window,
     save_state,
     state_path,
-    stop_before,
 )
 from connectors.telephony.source_files import read_lines_from, resolve_files
 from vigie.config import AsteriskCdrCsvSource, VigieConfig
@@ -307,12 +306,7 @@ def read_interval(
     spath = state_path(cfg.path(cfg.outputs.landing), source.id)
     key = first_line_key(path) if source.incremental else None
     previous = load_state(spath).get(key) if key else None
-    offset, line_base, stop = 0, 0, None
-    if previous is not None:
-        offset, line_base = best_checkpoint(path, previous, window[0])
-        bound = stop_before(path, previous, window[1])
-        if bound is not None and bound[0] > offset:
-            stop = bound[0]
+    offset, line_base, stop = read_window(path, previous, *window)
     all_lines, starts = read_lines_from(source.id, path, offset, stop)
     anchors = _line_anchors(all_lines)
     if key and anchors is not None and starts is not None and stop is None:

@@ -41,14 +41,13 @@ from connectors.landing_schemas import QUEUE_LOG_EVENTS, TS
 from connectors.pseudonymise import Pseudonymiser, mask_digit_runs_array
 from connectors.telephony.file_positions import (
     FileState,
-    best_checkpoint,
     can_skip,
     first_line_key,
     learn_positions,
     load_state,
+    read_window,
     save_state,
     state_path,
-    stop_before,
 )
 from connectors.telephony.source_files import read_lines_from, resolve_files
 from vigie.config import AsteriskQueueLogSource, VigieConfig
@@ -146,12 +145,7 @@ def _read_file(
     overlap window (a backfill of N nights then reads each byte about once, not N times)."""
     start = int(night.start_utc.timestamp())
     end = int(night.end_utc.timestamp())
-    offset, line_base, stop = 0, 0, None
-    if previous is not None:
-        offset, line_base = best_checkpoint(path, previous, start - overlap_seconds)
-        bound = stop_before(path, previous, end + overlap_seconds)
-        if bound is not None and bound[0] > offset:
-            stop = bound[0]
+    offset, line_base, stop = read_window(path, previous, start - overlap_seconds, end + overlap_seconds)
     lines, starts = read_lines_from(source_id, path, offset, stop)
     epoch = leading_epochs(lines)
     stats = {

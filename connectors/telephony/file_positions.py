@@ -47,7 +47,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -79,12 +79,16 @@ def first_line_key(path: Path) -> str | None:
     return _sha(line)
 
 
+def _tail_sha_in(fh: BinaryIO, end: int) -> str:
+    start = max(0, end - TAIL_BYTES)
+    fh.seek(start)
+    return _sha(fh.read(end - start))
+
+
 def tail_sha(path: Path, end: int) -> str:
     """SHA-256 of the (up to) 64 raw bytes before ``end`` (of the file as stored on disk)."""
-    start = max(0, end - TAIL_BYTES)
     with open(path, "rb") as fh:
-        fh.seek(start)
-        return _sha(fh.read(end - start))
+        return _tail_sha_in(fh, end)
 
 
 @dataclass
@@ -180,6 +184,20 @@ def stop_before(path: Path, st: FileState, read_to: int) -> tuple[int, int] | No
     return None
 
 
+def read_window(
+    path: Path, st: FileState | None, read_from: int, read_to: int
+) -> tuple[int, int, int | None]:
+    """(start offset, line index there, stop offset or None for the end of the file) of the
+    bytes holding every line whose anchor lies in [read_from, read_to); the whole file without
+    a saved state. The one place both file connectors ask where to read."""
+    if st is None:
+        return 0, 0, None
+    offset, line_index = best_checkpoint(path, st, read_from)
+    bound = stop_before(path, st, read_to)
+    stop = bound[0] if bound is not None and bound[0] > offset else None
+    return offset, line_index, stop
+
+
 def learn_positions(
     path: Path,
     anchor: pa.Array,
@@ -215,11 +233,15 @@ def learn_positions(
         running_max = np.maximum.accumulate(a)
         first_t = (int(a[0]) // STEP_SECONDS + 1) * STEP_SECONDS
         known = {c[0] for c in checkpoints}
+        found = []
         for threshold in range(first_t, int(running_max[-1]) + 1, STEP_SECONDS):
             i = int(np.searchsorted(running_max, threshold, side="left"))
             if 0 < i < len(a) and threshold not in known:
-                off = int(start_arr[i])
-                checkpoints.append((threshold, off, line_base + i, tail_sha(path, off)))
+                found.append((threshold, int(start_arr[i]), line_base + i))
+        # One open for every new checkpoint's tail: a year of Master.csv has 8,760 hours.
+        with open(path, "rb") as fh:
+            for threshold, off, line_index in found:
+                checkpoints.append((threshold, off, line_index, _tail_sha_in(fh, off)))
         suffix_min = np.minimum.accumulate(a[::-1])[::-1]  # non-decreasing
         known_stops = {c[0] for c in stops}
         last_t = (int(suffix_min[-1]) // STEP_SECONDS + 1) * STEP_SECONDS
