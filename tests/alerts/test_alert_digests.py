@@ -69,7 +69,7 @@ def test_one_digest_per_head_in_french_with_keys_logged(cfg) -> None:
     assert "Courriels : réponse sous 5 jours ouvrés — semaine du 09/11/2026 au 15/11/2026 : 61,5 % (8 sur 13) pour un seuil de 90 %, soit 28,5 points en dessous." in text
     assert "Téléphone : taux de décroché d'au moins 85 % — journée du 16/11/2026 : 75 % (30 sur 40) pour un seuil de 85 %, soit 10 points en dessous." in text
     assert "MEL-0001 (Courriels : réponse sous 5 jours ouvrés) — reçue le 02/11/2026, échéance le 09/11/2026 : sans réponse après 10 jours ouvrés pour un objectif de 5 jours ouvrés (+5)." in text
-    assert "MEL-0002 (Courriels : réponse sous 5 jours ouvrés) — reçue le 03/11/2026, répondue le 12/11/2026 : 7 jours ouvrés pour un objectif de 5 jours ouvrés (+2)." in text
+    assert "MEL-0002 (Courriels : réponse sous 5 jours ouvrés) — reçue le 03/11/2026, réponse le 12/11/2026 : 7 jours ouvrés pour un objectif de 5 jours ouvrés (+2)." in text
     for absent in ("MEL-0003", "TEL-0004", "MEL-0005", "septembre", "16/11/2026 au 22/11/2026"):
         assert absent not in text
     assert _log(cfg) == [

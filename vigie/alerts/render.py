@@ -9,7 +9,9 @@ the marts hold none.
 from __future__ import annotations
 
 import datetime as dt
+import string
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert
@@ -51,9 +53,9 @@ WORDS = {
         "sec_breach": "Engagements non tenus",
         "sec_overdue": "Demandes sans réponse, délai dépassé",
         "sec_missed": "Réponses données hors délai",
-        "breach_line": "{label} — {period} : {rate} ({num} sur {den}) pour un seuil de {threshold}, soit {gap} points en dessous.",
+        "breach_line": "{label} — {period} : {rate} ({num} sur {den}) pour un seuil de {threshold}, soit {gap:point|points} en dessous.",
         "overdue_line": "{ref} ({label}) — reçue le {received}, échéance le {deadline} : sans réponse après {elapsed} pour un objectif de {target} (+{over}).",
-        "missed_line": "{ref} ({label}) — reçue le {received}, répondue le {responded} : {elapsed} pour un objectif de {target} (+{over}).",
+        "missed_line": "{ref} ({label}) — reçue le {received}, réponse le {responded} : {elapsed} pour un objectif de {target} (+{over}).",
         "recovered": ("retour dans l'engagement", "retours dans l'engagement"),
         "incomplete": ("journée de données incomplète", "journées de données incomplètes"),
         "checks": ("contrôle bloquant en échec", "contrôles bloquants en échec"),
@@ -62,11 +64,11 @@ WORDS = {
         "sec_checks": "Contrôles bloquants en échec : ni publication ni alertes aux services pour cette nuit",
         "recovered_line": "{label} — {period} : {rate} ({num} sur {den}) pour un seuil de {threshold} : de nouveau dans l'engagement.",
         "missing_line": "{source} — {day} : aucune donnée pour un jour ouvré.",
-        "low_line": "{source} — {day} : {rows} lignes pour une médiane de {median} les mêmes jours de semaine ({drop} %).",
+        "low_line": "{source} — {day} : {rows:ligne|lignes} pour une médiane de {median} les mêmes jours de semaine ({drop} %).",
         "source_section": "Source {source}",
         "checks_section": "Contrôles de données",
-        "checks_intro": "Les contrôles de la nuit du {night} ont trouvé {n} échec(s) bloquant(s) ; le détail est dans les Data Docs : {docs}",
-        "more": "… et {n} autres.",
+        "checks_intro": "Les contrôles de la nuit du {night} ont trouvé {n:échec bloquant|échecs bloquants} ; le détail est dans le rapport des contrôles (Data Docs) : {docs}",
+        "more": "… et {n:autre|autres}.",
         "period_day": "journée du {d}",
         "period_week": "semaine du {a} au {b}",
         "period_month": "mois de {m} {y}",
@@ -86,7 +88,7 @@ WORDS = {
         "sec_breach": "Commitments not kept",
         "sec_overdue": "Unanswered requests past their deadline",
         "sec_missed": "Replies given after the deadline",
-        "breach_line": "{label} — {period}: {rate} ({num} of {den}) against a threshold of {threshold}, {gap} points below.",
+        "breach_line": "{label} — {period}: {rate} ({num} of {den}) against a threshold of {threshold}, {gap:point|points} below.",
         "overdue_line": "{ref} ({label}) — received {received}, due {deadline}: no reply after {elapsed} for a target of {target} (+{over}).",
         "missed_line": "{ref} ({label}) — received {received}, answered {responded}: {elapsed} for a target of {target} (+{over}).",
         "recovered": ("commitment back on track", "commitments back on track"),
@@ -97,10 +99,10 @@ WORDS = {
         "sec_checks": "Blocking checks failed: nothing published nor alerted to services for this night",
         "recovered_line": "{label} — {period}: {rate} ({num} of {den}) against a threshold of {threshold}: back within commitment.",
         "missing_line": "{source} — {day}: no data for a business day.",
-        "low_line": "{source} — {day}: {rows} rows against a median of {median} on the same weekdays ({drop}%).",
+        "low_line": "{source} — {day}: {rows:row|rows} against a median of {median} on the same weekdays ({drop}%).",
         "source_section": "Source {source}",
         "checks_section": "Data checks",
-        "checks_intro": "The checks of night {night} found {n} blocking failure(s); details in the Data Docs: {docs}",
+        "checks_intro": "The checks of night {night} found {n:blocking failure|blocking failures}; details in the Data Docs: {docs}",
         "more": "… and {n} more.",
         "period_day": "day {d}",
         "period_week": "week {a} to {b}",
@@ -125,9 +127,43 @@ def pct(x: float, lang: str) -> str:
     return f"{_num(value, lang)} %" if lang == "fr" else f"{_num(value, lang)}%"
 
 
-def plural(kind: str, n: int, lang: str) -> str:
+def is_singular(n: float, lang: str) -> bool:
+    """French agrees in the singular below 2 ("0 demande", "1,5 jour"), English only for 1."""
+    return abs(n) < 2 if lang == "fr" else abs(n) == 1
+
+
+def plural(kind: str, n: float, lang: str) -> str:
+    """'1 demande en retard', '2 demandes en retard': the count with its agreed words."""
     one, many = WORDS[lang][kind]
-    return f"{n} {one if n == 1 else many}"
+    return f"{_num(n, lang)} {one if is_singular(n, lang) else many}"
+
+
+class _AgreeingFormatter(string.Formatter):
+    """``{n:jour|jours}`` -> '1 jour', '2 jours' (French singular below 2, English at 1)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec and isinstance(value, int | float):
+            one, many = format_spec.split("|", 1)
+            return f"{_num(value, self.lang)} {one if is_singular(value, self.lang) else many}"
+        return super().format_field(value, format_spec)
+
+
+class Phrase(str):
+    """A template whose ``format`` agrees counts with their words, so that every caller's
+    ``texts.w(key).format(n=3)`` writes '3 autres' and '1 autre' without knowing the rule."""
+
+    lang: str
+
+    def __new__(cls, text: str, lang: str) -> Phrase:
+        obj = super().__new__(cls, text)
+        obj.lang = lang
+        return obj
+
+    def format(self, *args: Any, **kwargs: Any) -> str:  # noqa: D102 - str.format with agreement
+        return _AgreeingFormatter(self.lang).format(str(self), *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -136,7 +172,8 @@ class Texts:
     tz: ZoneInfo
 
     def w(self, key: str) -> str:
-        return WORDS[self.lang][key]
+        """The template of ``key``; its ``.format`` agrees ``{n:demande|demandes}`` with n."""
+        return Phrase(WORDS[self.lang][key], self.lang)
 
     def date(self, d: dt.date | dt.datetime) -> str:
         if isinstance(d, dt.datetime):
@@ -157,8 +194,7 @@ class Texts:
         forms = UNITS[self.lang].get(unit or "")
         if forms is None:
             return f"{_num(value, self.lang)} {unit or ''}".strip()
-        singular = abs(value) < 2 if self.lang == "fr" else abs(value) == 1
-        return f"{_num(value, self.lang)} {forms[0] if singular else forms[1]}"
+        return f"{_num(value, self.lang)} {forms[0] if is_singular(value, self.lang) else forms[1]}"
 
     def line(self, a: Alert, label: str) -> str:
         if a.kind == INCOMPLETE:
@@ -168,7 +204,7 @@ class Texts:
                 return self.w("missing_line").format(source=a.service_code, day=day)
             drop = round(((a.row_count or 0) / a.baseline_median - 1) * 100)
             return self.w("low_line").format(
-                source=a.service_code, day=day, rows=a.row_count,
+                source=a.service_code, day=day, rows=a.row_count or 0,
                 median=_num(round(a.baseline_median, 1), self.lang), drop=f"{drop:+d}".replace("-", "−"),
             )
         if a.kind == RECOVERED:
@@ -182,7 +218,7 @@ class Texts:
             return self.w("breach_line").format(
                 label=label, period=self.period(a), rate=pct(value, self.lang),
                 num=a.numerator, den=a.denominator, threshold=pct(threshold, self.lang),
-                gap=_num(round((threshold - value) * 100, 1), self.lang),
+                gap=round((threshold - value) * 100, 1),
             )
         elapsed = a.elapsed_value if a.elapsed_value is not None else 0.0
         target = a.target_value
