@@ -31,7 +31,7 @@ CDR_LEGS = _schema(
     ("source_file", S), ("source_line", I), ("accountcode", S), ("src_key", S), ("dst_key", S),
     ("dcontext", S), ("channel", S), ("dstchannel", S), ("lastapp", S), ("start_at", TS),
     ("answer_at", TS), ("end_at", TS), ("duration", I), ("billsec", I), ("disposition", S),
-    ("amaflags", S), ("uniqueid", S), ("linkedid", S),
+    ("amaflags", S), ("uniqueid", S), ("linkedid", S), ("sequence", I),
 )
 EMAIL_MESSAGES = _schema(
     ("mailbox", S), ("service_code", S), ("folder_role", S), ("source_position", S),

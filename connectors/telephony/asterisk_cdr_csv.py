@@ -22,6 +22,8 @@ Pseudonymisation: ``src``/``dst`` -> ``src_key``/``dst_key`` (phone normalisatio
 ``dstchannel`` are masked (``Local/0612345678@from-internal-0000001a;1`` ->
 ``Local/XXXXXXXXXX@from-internal-0000001a;1``; the 8-hex-digit channel sequence is kept, it tells
 legs apart); ``clid``, ``lastdata`` (dial strings), ``userfield`` and ``peeraccount`` are dropped.
+``sequence`` (21 columns, or a cdr_custom mapping naming it) is landed as an integer: it orders
+the legs of one call when they start in the same second (DECISIONLOG.md, Part 3, phone).
 """
 
 from __future__ import annotations
@@ -408,6 +410,13 @@ def read_interval(
         if in_night_np[i]
     ]
 
+    def whole(name: str) -> pa.Array:
+        """A column of whole numbers (null when the layout lacks it or a value is none)."""
+        values = col(name)
+        return pc.if_else(pc.match_substring_regex(values, r"^\d{1,18}$"), values, None).cast(
+            pa.int64()
+        )
+
     def col(name: str) -> pa.Array:
         values = cols.get(name)
         if values is None:
@@ -436,6 +445,7 @@ def read_interval(
             "amaflags": col("amaflags"),
             "uniqueid": col("uniqueid"),
             "linkedid": col("linkedid"),
+            "sequence": whole("sequence"),
         }
     )
     log.info(

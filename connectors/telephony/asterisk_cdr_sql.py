@@ -64,7 +64,7 @@ DISPOSITION_CODES = {
 READ = (
     "accountcode", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp",
     "start", "answer", "end", "calldate", "duration", "billsec", "disposition", "amaflags",
-    "uniqueid", "linkedid",
+    "uniqueid", "linkedid", "sequence",
 )  # fmt: skip
 STRING_OUT = ("accountcode", "dcontext", "lastapp", "amaflags", "uniqueid", "linkedid")
 
@@ -77,6 +77,13 @@ def disposition_text(value: Any) -> str | None:
     if text.isdigit():
         return DISPOSITION_CODES.get(int(text))
     return text
+
+
+def _sequence(value: Any) -> int | None:
+    """The CDR ``sequence`` as an integer (None when the schema has no such column, or a value
+    is no whole number): it orders the legs of one call (int_phone_calls_from_cdr)."""
+    text = "" if value is None else str(value).strip()
+    return int(text) if text.isdigit() else None
 
 
 def _reflect(engine: Any, source: AsteriskCdrSqlSource) -> tuple[Table, str]:
@@ -121,7 +128,7 @@ def read_interval(
         k: []
         for k in (
             "source_line", "src", "dst", "channel", "dstchannel", "start_at", "answer_at",
-            "end_at", "duration", "billsec", "disposition", *STRING_OUT,
+            "end_at", "duration", "billsec", "disposition", "sequence", *STRING_OUT,
         )
     }  # fmt: skip
     rejects: list[Reject] = []
@@ -149,6 +156,7 @@ def read_interval(
         out["duration"].append(None if duration is None else int(duration))
         out["billsec"].append(None if billsec is None else int(billsec))
         out["disposition"].append(disposition)
+        out["sequence"].append(_sequence(row.get("sequence")))
         for k in ("src", "dst", "channel", "dstchannel", *STRING_OUT):
             v = row.get(k)
             out[k].append(None if v in (None, "") else str(v))
@@ -173,6 +181,7 @@ def read_interval(
             "amaflags": pa.array(out["amaflags"], s),
             "uniqueid": pa.array(out["uniqueid"], s),
             "linkedid": pa.array(out["linkedid"], s),
+            "sequence": pa.array(out["sequence"], pa.int64()),
         }
     )
     log.info("%s: %d leg(s) in %s (%s schema)", source.id, legs.num_rows, night.day, schema)

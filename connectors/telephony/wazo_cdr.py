@@ -220,6 +220,7 @@ def read_interval(
             "amaflags": pa.nulls(n, s),
             "uniqueid": uid,
             "linkedid": uid,
+            "sequence": pa.nulls(n, pa.int64()),
         }
     )
     log.info("%s: %d CDR(s) in %s over %d page(s)", source.id, n, night.day, pages)

@@ -15,6 +15,7 @@ EXPECTED_UNIT_TESTS = {
     "phone_call_orphans_closed_by_rule",
     "phone_call_out_of_hours_judged_at_first_arrival",
     "phone_cdr_calls_ring_legs_ivr_out_of_hours_transfer",
+    "phone_cdr_caller_leg_never_local_then_sequence",
     "phone_calls_unioned_stacks_queue_log_and_cdr_calls",
     "email_threading_in_reply_to_references_subject_window",
     "email_threading_window_is_configuration",

@@ -1,6 +1,8 @@
 -- One row per call of a CDR-only site: CDR legs grouped by linkedid (uniqueid when there is
 -- none), for services no queue_log source covers. Rules (DECISIONLOG.md, Part 3, phone):
--- * the call belongs to the service its first leg's dcontext maps to (config.phone_cdr_contexts);
+-- * the caller's leg is the call's first leg that is no Local/ channel, ordered by CDR sequence,
+--   then start, then file line (a call made of Local/ legs only has no caller: no request);
+-- * the call belongs to the service its caller leg's dcontext maps to (config.phone_cdr_contexts);
 --   a call whose first leg's context is unmapped (internal, consultation call) is no request;
 -- * received_at = the first leg's start; answered = a leg whose dstchannel matches the source's
 --   agent_channel_pattern, disposition ANSWERED, answered before as_of; first_response_at =
@@ -24,10 +26,18 @@ cdr_contexts as (
 legs as (
     select
         legs.*,
-        row_number() over (
-            partition by legs.source_id, legs.call_group_id
-            order by legs.start_at, legs.source_file, legs.source_line
-        ) as leg_seq
+        -- the caller's leg: never a Local/ helper channel (a time-delay or follow-me leg
+        -- starts in the same second and is often written first); among the others the lowest
+        -- CDR sequence, then the earliest start, then the file line
+        case
+            when coalesce(legs.channel, '') like 'Local/%' then null
+            else row_number() over (
+                partition by legs.source_id, legs.call_group_id,
+                    coalesce(legs.channel, '') like 'Local/%'
+                order by legs.cdr_sequence nulls last, legs.start_at, legs.source_file,
+                    legs.source_line
+            )
+        end as leg_seq
     from {{ ref('stg_asterisk__cdr_legs') }} as legs
     cross join night
     where legs.start_at < night.as_of

@@ -25,6 +25,7 @@ typed as (
         cast(amaflags as varchar) as amaflags,
         cast(uniqueid as varchar) as uniqueid,
         cast(linkedid as varchar) as linkedid,
+        cast(sequence as bigint) as cdr_sequence,
         cast(coalesce(linkedid, uniqueid) as varchar) as call_group_id,
         cast(day as date) as landed_day
     from landed
