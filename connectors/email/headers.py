@@ -64,6 +64,8 @@ _ADDR_SEARCH = re.compile(r"[^@\s<>\"(),;:\[\]]+@[^@\s<>\"(),;:\[\]]+\.[^@\s<>\"
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
 BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _COMMENT = re.compile(r"\([^()]*\)")
+# The null address: "<>", "MAILER DAEMON <>", "<>" with spaces inside the brackets.
+_NULL_PATH = re.compile(r"^[^<>@]*<\s*>\s*$")
 
 # Reply / forward prefixes in the languages a French collectivité receives: RE, TR (transfert),
 # Réf, Fwd, FW, AW (German Antwort), WG (Weitergeleitet), SV (Nordic), RIF / R (Italian) are
@@ -87,7 +89,7 @@ class MessageHeaders:
     message_id: str  # without angle brackets; synthetic when the header is missing
     in_reply_to: str | None
     references: tuple[str, ...]  # oldest first, capped to REFERENCES_CAP
-    from_address: str  # lower-cased addr-spec
+    from_address: str  # lower-cased addr-spec; "" for a null sender (From: <>)
     to_addresses: tuple[str, ...]  # To then Cc, lower-cased, deduplicated
     date_header_at: dt.datetime | None  # aware, UTC
     subject: str | None  # normalised (prefixes and tags stripped, spaces collapsed, casefolded)
@@ -324,7 +326,9 @@ def classify_auto(msg: EmailMessage, from_address: str | None) -> str | None:
     the data team reads should be the filter's. X-Auto-Response-Suppress is deliberately
     ignored: Outlook puts it on ordinary messages.
     """
-    if from_address and from_address.split("@", 1)[0] in _BOUNCE_LOCAL_PARTS:
+    if not from_address or from_address.split("@", 1)[0] in _BOUNCE_LOCAL_PARTS:
+        return "bounce"  # a null sender (From: <>) or the mail system's own mailbox
+    if _is_delivery_report(msg):
         return "bounce"
     for header in _SPAM_VERDICTS:
         verdict = _flag(msg, header)
@@ -342,7 +346,25 @@ def classify_auto(msg: EmailMessage, from_address: str | None) -> str | None:
         return "precedence"
     if _raw_values(msg, "List-Id") or _raw_values(msg, "List-Unsubscribe"):
         return "list"
+    if _is_null_path(_raw_values(msg, "Return-Path")):
+        # SMTP's null reverse path: only the mail system sends it (delivery reports, and
+        # replies that must never be answered); with no other marker it is a bounce.
+        return "bounce"
     return None
+
+
+def _is_null_path(values: list[str]) -> bool:
+    """A header holding the null address ``<>`` (with an optional display name or comment)."""
+    return any(_NULL_PATH.match(_COMMENT.sub("", v)) for v in values)
+
+
+def _is_delivery_report(msg: EmailMessage) -> bool:
+    """RFC 3462/6522 delivery report: ``multipart/report; report-type=delivery-status``."""
+    values = _raw_values(msg, "Content-Type")
+    if not values:
+        return False
+    value = values[0].lower().replace(" ", "").replace('"', "")
+    return value.startswith("multipart/report") and "report-type=delivery-status" in value
 
 
 def _looks_like_headers(block: bytes) -> bool:
@@ -372,9 +394,17 @@ def parse_headers(data: bytes) -> MessageHeaders:
     names = {k.lower() for k in msg.keys()}
     if not names & _KNOWN_HEADERS:
         raise HeaderParseError("not an email message: none of From, To, Date, Subject, Message-ID")
-    if not _raw_values(msg, "From"):
+    null_sender = _is_null_path(_raw_values(msg, "From")) or (
+        not _raw_values(msg, "From") and _is_null_path(_raw_values(msg, "Return-Path"))
+    )
+    if not _raw_values(msg, "From") and not null_sender:
         raise HeaderParseError("no From header")
     senders = _addresses(msg, "From", rules)
+    if not senders and null_sender:
+        # "From: MAILER DAEMON <>" (or no From with "Return-Path: <>"): a mail-system message;
+        # it lands, without a sender key, and is excluded as a bounce (classify_auto).
+        rules.append("from:null-sender")
+        senders = [""]
     if not senders:
         raise HeaderParseError("From header holds no usable address")
     if len(senders) > 1:
