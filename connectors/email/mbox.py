@@ -1,21 +1,19 @@
 """Read one night's messages of mbox files (an export, an archive) through the shared parser.
 
 Each mailbox has two mbox files (received, sent). Receipt time = the date on the ``From ``
-separator line (``From MAILER-DAEMON Mon Nov 16 09:15:00 2026``): the delivery agent writes it
-when it appends the message, in UTC by mboxrd/Postfix convention (asctime, no zone); the
-``Date`` header is the sender's clock and stays in ``date_header_at``. A message whose
-separator carries no readable date is rejected with its reason (nothing else says when it
-arrived). Read with the stdlib ``mailbox.mbox``; only the header block of each message goes to
-:func:`parse_headers`.
+separator line (``From MAILER-DAEMON Mon Nov 16 09:15:00 2026``, possibly followed by more
+text): the delivery agent writes it when it appends the message, in UTC by mboxrd/Postfix
+convention (asctime, no zone); the ``Date`` header is the sender's clock and stays in
+``date_header_at``. A message whose separator carries no readable date is rejected with its
+reason (nothing else says when it arrived). Messages are split by
+:mod:`connectors.email.mbox_split` (mboxo and mboxrd; an unquoted ``From `` line in a body
+does not split a message); only the header block of each goes to :func:`parse_headers`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import mailbox
-
 from connectors.email.collect import MessageCollector
-from connectors.email.headers import header_block
+from connectors.email.mbox_split import NotAnMboxFile, separator_time, split_mbox
 from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult
 from connectors.pseudonymise import Pseudonymiser
@@ -24,19 +22,7 @@ from vigie.intervals import NightInterval
 
 
 class MboxLayoutError(SourceUnavailable):
-    """An mbox file named in the configuration is missing."""
-
-
-def separator_time(from_line: str) -> dt.datetime | None:
-    """``'MAILER-DAEMON Mon Nov 16 09:15:00 2026'`` (the text after ``From ``) -> UTC."""
-    parts = from_line.split()
-    if len(parts) < 6:
-        return None
-    text = " ".join(parts[-5:])  # 'Mon Nov 16 09:15:00 2026'
-    try:
-        return dt.datetime.strptime(text, "%a %b %d %H:%M:%S %Y").replace(tzinfo=dt.UTC)
-    except ValueError:
-        return None
+    """An mbox file named in the configuration is missing, or is not an mbox file."""
 
 
 def read_interval(
@@ -59,21 +45,19 @@ def read_interval(
                     f"mbox source {source.id!r}, mailbox {mb.name!r}: {role} file {path} does "
                     f"not exist (sources[{source.id}].mailboxes[{mb.name}].{role} = {rel!r})"
                 )
-            box = mailbox.mbox(path, factory=None, create=False)
+            messages = split_mbox(path)
             try:
-                for index, key in enumerate(box.keys()):
+                for message in messages:
                     seen += 1
-                    raw = box.get_bytes(key)
-                    msg_from = box.get_message(key).get_from() if raw else ""
-                    position = f"message {index + 1}"
-                    received_at = separator_time(msg_from)
+                    position = f"message {message.number}"
+                    received_at = separator_time(message.separator)
                     if received_at is None:
                         collector.reject(rel, position, "mbox separator line holds no date")
                         continue
                     if not (start <= received_at < end):
                         continue
                     collector.add(
-                        header_block(raw),
+                        message.header,
                         mailbox=mb.name,
                         service_code=mb.service,
                         folder_role=role,
@@ -81,8 +65,10 @@ def read_interval(
                         source_position=position,
                         received_at=received_at,
                     )
-            finally:
-                box.close()
+            except NotAnMboxFile as exc:
+                raise MboxLayoutError(
+                    f"mbox source {source.id!r}, mailbox {mb.name!r}: {role} file {path}: {exc}"
+                ) from None
     meta = {
         "interval_start_utc": start.isoformat(),
         "interval_end_utc": end.isoformat(),
