@@ -212,14 +212,20 @@ def test_alert_log_keeps_incomplete_notices_by_source(tmp_path: Path) -> None:
 
 
 def test_chart_draws_incomplete_weeks_hollow_and_stays_repeatable() -> None:
-    from vigie.alerts.chart import trend_png
-    from vigie.alerts.collect import TrendPoint
+    from zoneinfo import ZoneInfo
 
+    from vigie.alerts.chart import grain_chart
+    from vigie.alerts.collect import TrendPoint
+    from vigie.alerts.render import Texts
+
+    texts = Texts("fr", ZoneInfo("Europe/Paris"))
     weeks = [d(2026, 8, 24) + dt.timedelta(weeks=i) for i in range(12)]
     full = {"c": [TrendPoint(w, 0.95 - 0.01 * i, 0.9) for i, w in enumerate(weeks)]}
     gap = {"c": [TrendPoint(w, p.value, 0.9, i != 10) for i, (w, p) in enumerate(zip(weeks, full["c"], strict=True))]}
-    a = trend_png(full, {"c": "Courriels"}, "Taux", "seuil", "données incomplètes")
-    b = trend_png(gap, {"c": "Courriels"}, "Taux", "seuil", "données incomplètes")
-    assert a is not None and b is not None and a.startswith(b"\x89PNG")
-    assert a != b
-    assert b == trend_png(gap, {"c": "Courriels"}, "Taux", "seuil", "données incomplètes")
+    a = grain_chart(full, "week", {"c": "Courriels"}, texts, DAY)
+    b = grain_chart(gap, "week", {"c": "Courriels"}, texts, DAY)
+    assert a is not None and b is not None and a.png.startswith(b"\x89PNG")
+    assert a.png != b.png
+    assert "2 nov. 85 % (données incomplètes)" in b.alt and "(données incomplètes)" not in a.alt
+    again = grain_chart(gap, "week", {"c": "Courriels"}, texts, DAY)
+    assert again is not None and b.png == again.png

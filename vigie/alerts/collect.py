@@ -306,33 +306,35 @@ def count_withheld(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date 
 
 @dataclass(frozen=True)
 class TrendPoint:
-    week_start: dt.date
+    period_start: dt.date
     value: float | None
     threshold: float
-    is_complete: bool = True  # drawn hollow when the week lacks data
+    is_complete: bool = True  # drawn hollow when the period lacks data
+    grain: str = "week"
 
 
 def load_trends(
-    con: Any, day: dt.date, service_code: str, commitment_ids: list[str], weeks: int = 12
+    con: Any, day: dt.date, service_code: str, commitment_ids: list[str], days: int = 400
 ) -> dict[str, list[TrendPoint]]:
-    """Weekly compliance of each commitment for the service over the last ``weeks`` final weeks."""
+    """Final compliance of each commitment for the service, every grain, over the last ``days``:
+    vigie.alerts.chart draws the grain the digest's text talks about, over its own window."""
     if not commitment_ids:
         return {}
     rows = _rows(
         con,
         f"""
-        select commitment_id, period_start, value, threshold, is_complete
+        select commitment_id, period_grain, period_start, value, threshold, is_complete
         from marts.service_indicators
-        where indicator = 'compliance_rate' and period_grain = 'week' and is_final
+        where indicator = 'compliance_rate' and is_final
           and service_code = ? and commitment_id in ({", ".join("?" * len(commitment_ids))})
           and period_end <= ? and period_start >= ?
-        order by commitment_id, period_start
+        order by commitment_id, period_grain, period_start
         """,
-        [service_code, *commitment_ids, day + dt.timedelta(days=1), day - dt.timedelta(weeks=weeks + 1)],
+        [service_code, *commitment_ids, day + dt.timedelta(days=1), day - dt.timedelta(days=days)],
     )
     out: dict[str, list[TrendPoint]] = {}
     for r in rows:
         out.setdefault(r["commitment_id"], []).append(
-            TrendPoint(r["period_start"], r["value"], r["threshold"], bool(r["is_complete"]))
+            TrendPoint(r["period_start"], r["value"], r["threshold"], bool(r["is_complete"]), r["period_grain"])
         )
-    return {k: v[-weeks:] for k, v in out.items()}
+    return out

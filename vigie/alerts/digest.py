@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
 
-from vigie.alerts.chart import trend_png
+from vigie.alerts.chart import chart_grains, section_charts
 from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert, TrendPoint
 from vigie.alerts.render import MAX_ITEMS_PER_SECTION, Texts, plural, render_html, render_text
 from vigie.config import Person, VigieConfig
@@ -141,16 +141,16 @@ def render_digest(
                 more = texts.w("more").format(n=len(lines) - MAX_ITEMS_PER_SECTION)
                 lines = lines[:MAX_ITEMS_PER_SECTION]
             blocks.append({"title": texts.w(f"sec_{kind}"), "lines": lines, "more": more})
-        png = trend_png(trends.get(code, {}), labels, texts.w("chart_title"), texts.w("threshold"),
-                        texts.w("incomplete_point"))
-        cid = ""
-        if png is not None:
-            cid = f"chart-{code.lower()}.{digest.digest_id}@{domain}"
-            images[cid] = png
+        charts = []  # one per grain the section's rate lines talk about (vigie.alerts.chart)
+        grains = chart_grains(a for a in digest.alerts if a.service_code == code)
+        for chart in section_charts(trends.get(code, {}), grains, labels, texts, day):
+            cid = f"chart-{code.lower()}-{chart.grain}.{digest.digest_id}@{domain}"
+            images[cid] = chart.png
+            charts.append({"cid": cid, "alt": chart.alt})
         kinds = {a.kind for a in digest.alerts if a.service_code == code}
         name = (texts.w("source_section").format(source=code) if kinds == {INCOMPLETE}
                 else _service_name(cfg, code))
-        sections.append({"name": name, "blocks": blocks, "cid": cid})
+        sections.append({"name": name, "blocks": blocks, "charts": charts})
     subject = subject_for(cfg, digest, texts)
     context = {
         "lang": texts.lang,
@@ -160,7 +160,6 @@ def render_digest(
             night=texts.date(day), as_of=f"{texts.date(night.end.date())} 00:00"
         ),
         "sections": sections,
-        "chart_alt": texts.w("chart_alt"),
         "footer": texts.w("footer"),
     }
     html = render_html(context)

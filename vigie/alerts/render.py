@@ -72,8 +72,17 @@ WORDS = {
         "period_day": "journée du {d}",
         "period_week": "semaine du {a} au {b}",
         "period_month": "mois de {m} {y}",
-        "chart_title": "Taux de conformité hebdomadaire, 12 dernières semaines",
-        "chart_alt": "Courbe du taux de conformité des 12 dernières semaines et de son seuil",
+        "chart_rate_one": "Taux de respect de l'engagement",
+        "chart_rate_many": "Taux de respect des engagements",
+        "chart_by_day": "par jour",
+        "chart_by_week": "par semaine",
+        "chart_by_month": "par mois",
+        "chart_last_day": "{n} derniers jours",
+        "chart_last_week": "{n} dernières semaines",
+        "chart_last_month": "{n} derniers mois",
+        "chart_since": "depuis le {d}",
+        "chart_since_month": "depuis {m}",
+        "chart_no_request": "aucune demande",
         "threshold": "seuil",
         "incomplete_point": "données incomplètes",
         "footer": "Message automatique de Vigie : ne pas répondre. Les demandes sont désignées par leur référence, jamais par l'identité des usagers. Seules les nouveautés sont signalées : une alerte n'est jamais envoyée deux fois.",
@@ -107,8 +116,17 @@ WORDS = {
         "period_day": "day {d}",
         "period_week": "week {a} to {b}",
         "period_month": "{m} {y}",
-        "chart_title": "Weekly compliance rate, last 12 weeks",
-        "chart_alt": "Compliance rate over the last 12 weeks against its threshold",
+        "chart_rate_one": "Compliance with the commitment",
+        "chart_rate_many": "Compliance with the commitments",
+        "chart_by_day": "by day",
+        "chart_by_week": "by week",
+        "chart_by_month": "by month",
+        "chart_last_day": "last {n} days",
+        "chart_last_week": "last {n} weeks",
+        "chart_last_month": "last {n} months",
+        "chart_since": "since {d}",
+        "chart_since_month": "since {m}",
+        "chart_no_request": "no request",
         "threshold": "threshold",
         "incomplete_point": "incomplete data",
         "footer": "Automatic message from Vigie: do not reply. Requests are named by their reference, never by a person's identity. Only new findings are reported: an alert is never sent twice.",
@@ -237,8 +255,9 @@ class Texts:
 
 
 HTML_TEMPLATE = """<!DOCTYPE html>
-<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ subject }}</title></head>
-<body style="font-family: Arial, Helvetica, sans-serif; color: #222; max-width: 720px;">
+<html lang="{{ lang }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ subject }}</title></head>
+<body style="font-family: Arial, Helvetica, sans-serif; color: #222; max-width: 720px; overflow-wrap: break-word;">
 <p>{{ hello }}</p>
 <p>{{ intro }}</p>
 {% for s in sections %}
@@ -250,7 +269,8 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 {% endfor %}</ul>
 {% if block.more %}<p><em>{{ block.more }}</em></p>{% endif %}
 {% endfor %}
-{% if s.cid %}<p><img src="cid:{{ s.cid }}" alt="{{ chart_alt }}" width="640" height="300"></p>{% endif %}
+{% for c in s.get("charts", ()) %}<p><img src="cid:{{ c.cid }}" alt="{{ c.alt }}" style="display: block; max-width: 100%; height: auto; border: 0;"></p>
+{% endfor %}
 {% endfor %}
 <p style="font-size: 12px; color: #666;">{{ footer }}</p>
 </body></html>
@@ -265,7 +285,9 @@ TEXT_TEMPLATE = """{{ hello }}
 {{ block.title }}
 {% for line in block.lines %}  - {{ line }}
 {% endfor %}{% if block.more %}  {{ block.more }}
-{% endif %}{% endfor %}{% endfor %}
+{% endif %}{% endfor %}{% for c in s.get("charts", ()) %}
+{{ c.alt }}
+{% endfor %}{% endfor %}
 --
 {{ footer }}
 """
