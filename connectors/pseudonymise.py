@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 from collections.abc import Callable
 from email.utils import parseaddr
@@ -29,11 +28,13 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# Where the key is found, its minimum length and the error are defined once, in vigie.secrets
+# (re-exported here for the connectors and their tests).
+from vigie.secrets import KEY_ENV as KEY_ENV
+from vigie.secrets import MIN_KEY_BYTES, PseudonymisationKeyMissing
+
 if TYPE_CHECKING:
     from vigie.config import VigieConfig
-
-KEY_ENV = "VIGIE_PSEUDONYMISATION_KEY"
-MIN_KEY_BYTES = 16
 
 # National prefixes (after the trunk 0) of the overseas departments, which use their own
 # country codes: 0590 12 34 56 is +590 590 12 34 56, not +33 590...
@@ -48,10 +49,6 @@ _OVERSEAS_PREFIX = {
 # fmt: on
 _STRIP = re.compile(r"[\s.\-()/]")
 _DIALABLE = re.compile(r"^\+?\d+$")
-
-
-class PseudonymisationKeyMissing(RuntimeError):
-    """No usable key: the message says where Vigie looked and how to provide one."""
 
 
 def normalise_phone(number: str | None) -> str | None:
@@ -104,28 +101,11 @@ class Pseudonymiser:
 
     @classmethod
     def from_config(cls, cfg: VigieConfig) -> Pseudonymiser:
-        """Key from env ``VIGIE_PSEUDONYMISATION_KEY``, else the password of the Airflow
-        connection ``cfg.pseudonymisation.key_connection_id``."""
-        from vigie.secrets import SecretNotFound, env_var_name, get_connection
+        """Key from env ``VIGIE_PSEUDONYMISATION_KEY``, else ``pseudonymisation.key_file``, else
+        the password of the Airflow connection ``key_connection_id`` (vigie.secrets)."""
+        from vigie.secrets import pseudonymisation_key
 
-        raw = os.environ.get(KEY_ENV)
-        if raw:
-            return cls(raw.encode("utf-8"))
-        conn_id = cfg.pseudonymisation.key_connection_id
-        try:
-            conn = get_connection(conn_id)
-        except SecretNotFound as exc:
-            raise PseudonymisationKeyMissing(
-                f"no pseudonymisation key: set {KEY_ENV}, or store the key as the password of "
-                f"the Airflow connection {conn_id!r} (e.g. {env_var_name(conn_id)}="
-                f"'generic://:<key>@'). Details: {exc}"
-            ) from None
-        if not conn.password:
-            raise PseudonymisationKeyMissing(
-                f"the Airflow connection {conn_id!r} has no password: put the pseudonymisation "
-                f"key in its password field (or set {KEY_ENV})"
-            )
-        return cls(conn.password.encode("utf-8"))
+        return cls(pseudonymisation_key(cfg))
 
     # -- one value ---------------------------------------------------------------------
     def key(self, kind: str, value: str | None) -> str | None:

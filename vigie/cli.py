@@ -12,7 +12,7 @@ from pathlib import Path
 from vigie.config import ConfigError, load_config
 
 DEFAULT_CONFIG = "config/vigie.yml"
-DEMO_KEY = "demo-key-not-a-secret-change-me"
+CHECK_LABELS = {"ok": "ok", "warning": "WARNING", "problem": "PROBLEM"}
 
 
 def _date(value: str) -> dt.date:
@@ -20,6 +20,16 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of nights >= 1, got {value!r}")
+    return n
 
 
 def _today(cfg_tz: str) -> dt.date:
@@ -32,15 +42,61 @@ def _today(cfg_tz: str) -> dt.date:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    """Valid file (exit 2 if not), then this host's paths, key and outputs, then, if asked,
+    every connection: exit 1 listing each problem with the key to fix, 0 when none."""
+    from vigie.config_checks import check_host
+    from vigie.connection_checks import check_connections, connection_targets
+
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
     print(
-        f"{args.config}: ok — {cfg.collectivite.name}: {len(cfg.services)} services, "
+        f"{args.config}: valid — {cfg.collectivite.name}: {len(cfg.services)} services, "
         f"{len(cfg.all_commitments())} commitments, {len(cfg.sources)} sources"
     )
+    checks = []
+    if args.skip_paths:
+        print("  source paths, pseudonymisation key and outputs not checked (--skip-paths)")
+    else:
+        checks += check_host(cfg)
+    if args.connections:
+        checks += check_connections(cfg)
+    elif targets := connection_targets(cfg):
+        print(f"  {len(targets)} connection(s) not tried ({', '.join(targets)}): add --connections")
+    for c in checks:
+        print(f"  {CHECK_LABELS[c.status]:<8} {c.where}: {c.message}",
+              file=sys.stderr if c.status == "problem" else sys.stdout)
+    problems = sum(c.status == "problem" for c in checks)
+    warnings = sum(c.status == "warning" for c in checks)
+    if problems:
+        if any("demo_sources" in c.message for c in checks if c.status == "problem"):
+            print("  these are the demo's sources: run `vigie demo-data` for the demo, or copy "
+                  "the configuration and point each source at your systems (README.md, "
+                  "\"From demo to your own collectivité\")", file=sys.stderr)
+        print(f"{args.config}: {problems} problem(s), {warnings} warning(s): fix each PROBLEM "
+              "line above (key: what was found, what to do)", file=sys.stderr)
+        return 1
+    print(f"{args.config}: ok" + (f" ({warnings} warning(s))" if warnings else ""))
+    return 0
+
+
+def cmd_generate_key(args: argparse.Namespace) -> int:
+    """A new pseudonymisation key into a file (0600, never over an existing one) or stdout."""
+    from vigie.secrets import new_key, write_new_key
+
+    if args.file == "-":
+        print(new_key())
+        return 0
+    path = Path(args.file)
+    try:
+        write_new_key(path)
+    except FileExistsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"wrote a new pseudonymisation key to {path} (mode 0600): back it up; set "
+          f"pseudonymisation.key_file to this path")
     return 0
 
 
@@ -59,16 +115,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ensure_demo_key() -> None:
-    """The demo's pseudonymisation key; real sites set the Airflow connection instead."""
-    if "VIGIE_PSEUDONYMISATION_KEY" not in os.environ and not any(
-        k.startswith("AIRFLOW_CONN_VIGIE_PSEUDONYMISATION") for k in os.environ
-    ):
-        os.environ["VIGIE_PSEUDONYMISATION_KEY"] = DEMO_KEY
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from vigie.runner import run_nights
+    from vigie.secrets import PseudonymisationKeyMissing
 
     try:
         load_config(args.config)
@@ -78,7 +127,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "send_old_alerts", False):
         # Backfills stay quiet for service heads unless asked (alerts.max_age_days).
         os.environ["VIGIE_SEND_OLD_ALERTS"] = "1"
-    report = run_nights(args.config, args.date_from, args.date_to)
+    try:
+        report = run_nights(args.config, args.date_from, args.date_to)
+    except PseudonymisationKeyMissing as exc:  # checked before the first night: one line
+        print(f"vigie run: {exc}", file=sys.stderr)
+        return 2
     print(
         f"{len(report.nights)} nights in {report.seconds:.1f} s "
         f"(Airflow start-up {report.startup_seconds:.1f} s, paid once)"
@@ -93,10 +146,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """demo-data + run over the demo range + where to look."""
     from vigie.demo import default_demo_range
+    from vigie.demo.key import ensure_demo_key
+    from vigie.secrets import PseudonymisationKeyMissing
 
-    _ensure_demo_key()
     cfg = load_config(args.config)
+    try:
+        print(ensure_demo_key(cfg))  # so that a later `vigie run` hashes as the demo did
+    except PseudonymisationKeyMissing as exc:
+        print(f"vigie demo: {exc}", file=sys.stderr)
+        return 2
     start, end = default_demo_range(cfg, _today(cfg.collectivite.timezone))
+    if args.days is not None:
+        start = end - dt.timedelta(days=args.days - 1)
     args.date_from, args.date_to = start, end
     t0 = time.monotonic()
     if cmd_demo_data(args) != 0:
@@ -116,9 +177,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vigie", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    c = sub.add_parser("check-config", help="validate a configuration file")
+    c = sub.add_parser("check-config", help="validate a configuration file and this host's "
+                       "source paths, key and outputs")
     c.add_argument("config", nargs="?", default=DEFAULT_CONFIG)
+    c.add_argument("--skip-paths", action="store_true",
+                   help="do not check source paths, the key and outputs (checking a site's file "
+                        "on a machine that is not its production host)")
+    c.add_argument("--connections", action="store_true",
+                   help="also connect to every source database, IMAP account, Wazo API and "
+                        "the SMTP server (nothing is written or sent)")
     c.set_defaults(func=cmd_check_config)
+
+    k = sub.add_parser("generate-key", help="write a new pseudonymisation key (mode 0600)")
+    k.add_argument("file", help="file to create (never replaced), or - to print the key")
+    k.set_defaults(func=cmd_generate_key)
 
     d = sub.add_parser("demo-data", help="write the demo collectivité's sources")
     d.add_argument("--config", default=DEFAULT_CONFIG)
@@ -140,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--config", default=DEFAULT_CONFIG)
     m.add_argument("--scale", type=float, default=1.0)
     m.add_argument("--seed", type=int, default=20261128)
+    m.add_argument("--days", type=_positive, default=None,
+                   help="only the last N nights (default: 28, stretched to cross a holiday)")
     m.set_defaults(func=cmd_demo)
     return p
 

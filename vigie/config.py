@@ -575,6 +575,9 @@ class EmailRules(_Strict):
 class Pseudonymisation(_Strict):
     # Airflow connection whose password is the HMAC key (or env VIGIE_PSEUDONYMISATION_KEY).
     key_connection_id: str = "vigie_pseudonymisation"
+    # A file holding the key (relative to this file); when set, it is used instead of the
+    # connection (vigie.secrets.find_pseudonymisation_key says the order).
+    key_file: str | None = None
 
 
 # Smallest retention of landed batches. The history of indicators (history.service_indicators)

@@ -100,6 +100,9 @@ def run_nights(
         raise ValueError(f"--to {end} is before --from {start}")
     os.environ.update(airflow_environment(cfg, config_file))
     Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    from vigie.secrets import pseudonymisation_key  # before the first night: one line if absent
+
+    pseudonymisation_key(cfg)
     for name in ("airflow", "airflow.task", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.WARNING)
 

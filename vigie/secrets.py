@@ -1,7 +1,7 @@
 """Resolve secrets (database passwords, the pseudonymisation key) from Airflow connections.
 
-Secrets never sit in ``config/vigie.yml``: the configuration names a connection id, and this
-module resolves it at run time. ``AIRFLOW_CONN_<ID>`` environment variables come first (JSON or
+Secrets never sit in ``config/vigie.yml``: the configuration names a connection id (or, for the
+pseudonymisation key, a file outside the repository), and this module resolves it at run time. ``AIRFLOW_CONN_<ID>`` environment variables come first (JSON or
 URI, exactly as Airflow reads them) so that the ``vigie`` CLI, tests and containers work without
 an Airflow metadata database; otherwise Airflow's own ``BaseHook.get_connection`` answers (its
 secrets backends, its database). Airflow is imported lazily: it is slow to import and not needed
@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from vigie.config import VigieConfig
 
 
 class SecretNotFound(LookupError):
@@ -119,3 +124,137 @@ def get_connection(conn_id: str) -> ConnectionInfo:
                 f"such as 'generic://:secret@': {exc}"
             ) from None
     return _from_airflow(conn_id)
+
+
+# -- the pseudonymisation key -----------------------------------------------------------------
+# Why here and not in connectors/pseudonymise.py: `vigie run`, `vigie check-config` and the demo
+# must find the key exactly as the extract tasks do, before any task runs; one lookup serves all.
+KEY_ENV = "VIGIE_PSEUDONYMISATION_KEY"
+MIN_KEY_BYTES = 16
+GENERATE_HINT = "vigie generate-key FILE"
+
+
+class PseudonymisationKeyMissing(RuntimeError):
+    """No usable key: the one-line message says where Vigie looked and what to set."""
+
+
+@dataclass(frozen=True)
+class KeyFound:
+    """The key and where it came from (said by check-config; the key itself is never shown)."""
+
+    key: bytes = field(repr=False)
+    origin: str
+
+
+def key_file_path(cfg: VigieConfig) -> Path | None:
+    """``pseudonymisation.key_file`` resolved against the configuration's directory, or None."""
+    value = cfg.pseudonymisation.key_file
+    return cfg.path(value) if value else None
+
+
+def _checked(key: bytes, origin: str) -> KeyFound:
+    if len(key) < MIN_KEY_BYTES:
+        raise PseudonymisationKeyMissing(
+            f"the pseudonymisation key from {origin} is {len(key)} bytes long; it must be at "
+            f"least {MIN_KEY_BYTES} (a short key lets anyone enumerate phone numbers against "
+            f"the hashes): create a new one with: {GENERATE_HINT}"
+        )
+    return KeyFound(key, origin)
+
+
+def read_key_file(path: Path, where: str) -> KeyFound:
+    """The key held in ``path`` (surrounding whitespace and the final newline stripped)."""
+    try:
+        text = path.read_bytes().strip()
+    except FileNotFoundError:
+        raise PseudonymisationKeyMissing(
+            f"the pseudonymisation key file {path} ({where}) does not exist: restore it from "
+            f"your backup (a new key breaks threads and repeat callers across the change); only "
+            f"for a site with nothing landed yet, create it with: vigie generate-key {path}"
+        ) from None
+    except OSError as exc:
+        raise PseudonymisationKeyMissing(
+            f"the pseudonymisation key file {path} ({where}) cannot be read "
+            f"({exc.strerror}): let the user that runs Vigie read it"
+        ) from None
+    if not text:
+        raise PseudonymisationKeyMissing(
+            f"the pseudonymisation key file {path} ({where}) is empty: restore it from your "
+            f"backup, or for a new site create it with: vigie generate-key {path}"
+        )
+    return _checked(text, f"the file {path}")
+
+
+def find_pseudonymisation_key(cfg: VigieConfig) -> KeyFound:
+    """The HMAC key, looked up in this order (the first that is set wins):
+
+    1. the environment variable ``VIGIE_PSEUDONYMISATION_KEY`` (tests, CI);
+    2. the environment variable ``AIRFLOW_CONN_<KEY_CONNECTION_ID>`` (compose's ``.env``);
+    3. the file ``pseudonymisation.key_file`` when the configuration names one (the demo's
+       ``var/secrets/pseudonymisation.key``, or a secret file mounted read-only); a named file
+       that is missing is an error, never a reason to look further: another key would
+       silently give every citizen new hashes;
+    4. the password of the Airflow connection ``pseudonymisation.key_connection_id`` in
+       Airflow's secrets backends and metadata database.
+
+    The environment comes first because an operator sets it on purpose for one process or
+    container; files and Airflow's database are the site's stored settings. Raises
+    :class:`PseudonymisationKeyMissing` with one line saying what to set.
+    """
+    raw = os.environ.get(KEY_ENV)
+    if raw:
+        return _checked(raw.encode("utf-8"), f"the environment variable {KEY_ENV}")
+    conn_id = cfg.pseudonymisation.key_connection_id
+    path = key_file_path(cfg)
+    if path is not None and not os.environ.get(env_var_name(conn_id), "").strip():
+        return read_key_file(path, f"pseudonymisation.key_file = {cfg.pseudonymisation.key_file!r}")
+    try:
+        conn = get_connection(conn_id)
+    except SecretNotFound:
+        raise PseudonymisationKeyMissing(
+            f"no pseudonymisation key: set pseudonymisation.key_file in the configuration to a "
+            f"key file (create it once with: {GENERATE_HINT}), or put the key in the password "
+            f"of the Airflow connection {conn_id!r} ({env_var_name(conn_id)}="
+            f"'generic://:<key>@'), or set {KEY_ENV}"
+        ) from None
+    if not conn.password:
+        raise PseudonymisationKeyMissing(
+            f"the Airflow connection {conn_id!r} has no password: put the pseudonymisation key "
+            f"in its password field (or set pseudonymisation.key_file, or {KEY_ENV})"
+        )
+    origin = (
+        f"the environment variable {env_var_name(conn_id)}"
+        if os.environ.get(env_var_name(conn_id), "").strip()
+        else f"the Airflow connection {conn_id!r}"
+    )
+    return _checked(conn.password.encode("utf-8"), origin)
+
+
+def pseudonymisation_key(cfg: VigieConfig) -> bytes:
+    """The HMAC key (see :func:`find_pseudonymisation_key` for where it is looked up)."""
+    return find_pseudonymisation_key(cfg).key
+
+
+def new_key() -> str:
+    """A fresh key: 32 random bytes as 64 hex characters (printable, safe in a URI password)."""
+    return secrets.token_hex(32)
+
+
+def write_new_key(path: Path) -> None:
+    """Create ``path`` holding a new key, readable by its owner only (mode 0600).
+
+    Refuses to replace an existing file: the key of a site that already landed data must be
+    kept (a new one gives every citizen new hashes, so threads and repeat callers break across
+    the change). The directory is created 0700 when missing.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise FileExistsError(
+            f"{path} already exists: Vigie never replaces a pseudonymisation key (hashes would "
+            "change); delete it yourself only if nothing was landed with it"
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(new_key() + "\n")
+    os.chmod(path, 0o600)  # whatever the umask

@@ -256,10 +256,16 @@ def _layout(
             )
         return names
     if source.columns != "auto" and found != source.columns:
+        fix = (
+            f"set columns to {found} or to 'auto'"
+            if found in LAYOUTS
+            else "cdr_csv writes 16, 17, 18 or 21 columns, so this is a cdr_custom layout: "
+            "remove columns and list the file's columns in custom_columns, in the order of "
+            "the site's cdr_custom.conf mapping ('-' for a column Vigie does not need)"
+        )
         raise SourceUnavailable(
             f"source {source.id!r}: {str(path)!r} has {found} columns per record, but the source "
-            f"is configured with columns: {source.columns}; set columns to {found} (if cdr_csv "
-            f"writes {found}) or to 'auto'"
+            f"is configured with columns: {source.columns}; {fix}"
         )
     if found not in LAYOUTS:
         raise SourceUnavailable(
