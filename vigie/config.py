@@ -381,6 +381,10 @@ class MaildirSource(_Source):
     type: Literal["maildir"]
     path: str
     mailboxes: list[Mailbox] = Field(min_length=1)
+    # Where folders live in a mailbox directory: "maildir++" (Dovecot/Courier default: INBOX is
+    # the mailbox directory, folder F is .F) or "fs" (<mailbox>/INBOX, <mailbox>/Sent as sibling
+    # Maildirs: mbsync/isync, offlineimap, Dovecot LAYOUT=fs).
+    layout: Literal["maildir++", "fs"] = "maildir++"
 
 
 class ImapMailbox(_Strict):

@@ -1,9 +1,11 @@
-"""Read one night's messages of a Maildir++ source (headers only) into ``email_messages``.
+"""Read one night's messages of a Maildir source (headers only) into ``email_messages``.
 
-Layout (Maildir++, as Dovecot and Courier write it): each configured mailbox is a directory
-``<source.path>/<mailbox.path>/``; the folder INBOX is that directory itself (``cur/``,
-``new/``, ``tmp/``), any other folder F is ``.F/`` inside it (``Sent`` -> ``.Sent/cur/...``).
-Both INBOX and Sent are read: the service's replies are only visible in Sent.
+Layouts (``source.layout``): each configured mailbox is a directory
+``<source.path>/<mailbox.path>/``. Maildir++ (default, as Dovecot and Courier write it): the
+folder INBOX is that directory itself (``cur/``, ``new/``, ``tmp/``), any other folder F is
+``.F/`` inside it (``Sent`` -> ``.Sent/cur/...``). fs (mbsync/isync, offlineimap, Dovecot
+``LAYOUT=fs``): every folder is a sibling Maildir named as the folder (``INBOX/cur/...``,
+``Sent/cur/...``). Both INBOX and Sent are read: the service's replies are only visible in Sent.
 
 Receipt time: the delivery time that the delivering agent wrote as the leading epoch of the
 file name (``1700000000.M123P45Q6.host,S=1234:2,S``), which survives moves between ``new/``
@@ -50,8 +52,11 @@ class MaildirLayoutError(SourceUnavailable):
     """The Maildir tree is not where or what the configuration says; the message says what to fix."""
 
 
-def folder_dir(mailbox_dir: Path, folder: str) -> Path:
-    """Directory of a Maildir++ folder: INBOX is the mailbox root, F is ``.F``."""
+def folder_dir(mailbox_dir: Path, folder: str, layout: str = "maildir++") -> Path:
+    """Directory of a folder. Maildir++: INBOX is the mailbox root, F is ``.F``. fs: every
+    folder, INBOX included, is the sibling Maildir ``<mailbox>/<folder>`` (``/`` nests)."""
+    if layout == "fs":
+        return mailbox_dir.joinpath(*[p for p in folder.split("/") if p])
     if folder.upper() == "INBOX":
         return mailbox_dir
     if folder.upper().startswith("INBOX."):
@@ -109,6 +114,16 @@ def _message_files(folder: Path) -> list[Path]:
     return sorted(files)
 
 
+_LAYOUT_RULE = {
+    "maildir++": "INBOX is the mailbox directory, any other folder F is .F inside it",
+    "fs": "each folder, INBOX included, is a Maildir named as the folder inside it",
+}
+
+
+def _is_maildir(folder: Path) -> bool:
+    return (folder / "cur").is_dir() or (folder / "new").is_dir()
+
+
 def _check_layout(source: MaildirSource, root: Path) -> None:
     if not root.is_dir():
         raise MaildirLayoutError(
@@ -124,17 +139,22 @@ def _check_layout(source: MaildirSource, root: Path) -> None:
                 f"exist (sources[{source.id}].mailboxes[{mb.name}].path = {mb.path!r})"
             )
         for role, folder in (("inbox", mb.inbox), ("sent", mb.sent)):
-            fdir = folder_dir(mdir, folder)
-            if not ((fdir / "cur").is_dir() or (fdir / "new").is_dir()):
+            fdir = folder_dir(mdir, folder, source.layout)
+            if not _is_maildir(fdir):
+                other = "fs" if source.layout == "maildir++" else "maildir++"
+                found = folder_dir(mdir, folder, other)
+                hint = (
+                    f"a Maildir is at {found} ({other} layout): set sources[{source.id}].layout: "
+                    f"{other}"
+                    if _is_maildir(found)
+                    else "the service's replies are read from this folder"
+                    if role == "sent"
+                    else "citizens' messages are read from this folder"
+                )
                 raise MaildirLayoutError(
                     f"maildir source {source.id!r}, mailbox {mb.name!r}: {role} folder "
-                    f"{folder!r} expected at {fdir} with cur/ and new/ (Maildir++ layout: INBOX "
-                    "is the mailbox directory, any other folder F is .F inside it); "
-                    + (
-                        "the service's replies are read from this folder"
-                        if role == "sent"
-                        else "citizens' messages are read from this folder"
-                    )
+                    f"{folder!r} expected at {fdir} with cur/ and new/ ({source.layout} layout: "
+                    f"{_LAYOUT_RULE[source.layout]}); {hint}"
                 )
 
 
@@ -156,7 +176,7 @@ def read_interval(
     for mb in source.mailboxes:
         mdir = root / mb.path
         for role, folder in (("inbox", mb.inbox), ("sent", mb.sent)):
-            for path in _message_files(folder_dir(mdir, folder)):
+            for path in _message_files(folder_dir(mdir, folder, source.layout)):
                 seen += 1
                 rel = path.relative_to(root).as_posix()
                 try:
