@@ -14,8 +14,9 @@ What a chart must not do is contradict the text above it or hide a figure, so:
   and for clients that block images.
 
 matplotlib with the Agg backend, imported only when a chart is drawn (about a second the first
-time). The PNG carries no timestamp: same data, same bytes. 640 px wide at 100 dpi, so a
-client that ignores CSS shows it at 640 px; the HTML lets it shrink to a phone's width.
+time). The PNG carries no timestamp: same data, same bytes. 560 px wide at 100 dpi, so a
+client that ignores CSS shows it at 560 px; the HTML lets it shrink to a phone's width
+(``max-width: 100%; height: auto``, no width attribute), and its text is sized for that.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vigie.alerts.collect import BREACH, RECOVERED, Alert, TrendPoint
 from vigie.alerts.render import Texts, pct
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 GRAINS = ("day", "week", "month")
 WINDOWS = {"day": 28, "week": 12, "month": 12}  # periods drawn, ending at the last final one
@@ -169,7 +174,15 @@ def chart_alt(texts: Texts, grain: str, title: str, kept: dict[str, list[TrendPo
 
 def draw(kept: dict[str, list[TrendPoint]], periods: list[dt.date], grain: str,
          labels: dict[str, str], texts: Texts, title: str) -> bytes:
-    """The PNG: one line per commitment, dashed thresholds, legend below the plot."""
+    """The PNG of ``figure``, without metadata that would change between runs."""
+    buf = io.BytesIO()
+    figure(kept, periods, grain, labels, texts, title).savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def figure(kept: dict[str, list[TrendPoint]], periods: list[dt.date], grain: str,
+           labels: dict[str, str], texts: Texts, title: str) -> Figure:
+    """One line per commitment over ``periods``, dashed thresholds, legend below the plot."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -179,7 +192,7 @@ def draw(kept: dict[str, list[TrendPoint]], periods: list[dt.date], grain: str,
 
     lang = texts.lang
     legend_rows = len(kept) + 1
-    fig = Figure(figsize=(6.4, 2.9 + 0.24 * legend_rows), dpi=100, layout="constrained")
+    fig = Figure(figsize=(5.6, 2.9 + 0.26 * legend_rows), dpi=100, layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     index = {p: i for i, p in enumerate(periods)}
     handles: list = []
@@ -217,17 +230,15 @@ def draw(kept: dict[str, list[TrendPoint]], periods: list[dt.date], grain: str,
     ticks = list(range(0, len(periods), every))
     ax.set_xticks(ticks)
     ax.set_xticklabels([short_label(grain, periods[i], lang, with_year=(i == 0 or periods[i].month == 1))
-                        for i in ticks], fontsize=9)
+                        for i in ticks], fontsize=10)
     ax.set_xlim(-0.6, len(periods) - 0.4)
     ax.set_ylim(0, 1.05)
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: pct(v, lang)))
-    ax.tick_params(axis="y", labelsize=9)
-    ax.set_title(title, fontsize=10.5, loc="left", wrap=True)
+    ax.tick_params(axis="y", labelsize=10)
+    ax.set_title(title, fontsize=11, loc="left", wrap=True)
     ax.grid(axis="y", alpha=0.3)
     fig.legend(handles=handles, loc="outside lower center", ncols=1 if len(kept) > 1 else 2,
-               fontsize=9, frameon=False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+               fontsize=10, frameon=False)
+    return fig
 

@@ -9,6 +9,7 @@ the marts hold none.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from dataclasses import dataclass
 from typing import Any
@@ -301,8 +302,14 @@ def _env(autoescape: bool):  # noqa: ANN202 - jinja2 type imported lazily
     )
 
 
+# French puts a space before ':', ';', '%', '!', '?': unbreakable in HTML, so that a narrow
+# screen never starts a line with '%' or ':' ("77" / "% (151 sur 196)").
+_FRENCH_SPACE = re.compile(r" (?=[:;%!?])")
+
+
 def render_html(context: dict) -> str:
-    return _env(True).from_string(HTML_TEMPLATE).render(**context)
+    html = _env(True).from_string(HTML_TEMPLATE).render(**context)
+    return _FRENCH_SPACE.sub("\u00a0", html) if context.get("lang") == "fr" else html
 
 
 def render_text(context: dict) -> str:

@@ -1,0 +1,432 @@
+"""What a person reads: every digest and notice template in French and English with counts 0, 1
+and 2 checked against a few grammar rules; the charts' grain, span, alt text and layout; and
+headless Chromium screenshots (desktop 1280 px, phone 400 px) of a digest from the real render
+pipeline, checked for the chart's width.
+
+The screenshots land in the test's tmp directory; set VIGIE_KEEP_SCREENSHOTS=<dir> to keep a
+copy (README's docs/img/digest-phone.png was made that way).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from h5_builders import make_config  # noqa: E402
+
+from vigie.alerts.chart import WINDOWS, chart_grains, figure, grain_chart, section_charts  # noqa: E402
+from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert, TrendPoint  # noqa: E402
+from vigie.alerts.digest import Digest, render_digest  # noqa: E402
+from vigie.alerts.render import UNITS, WORDS, Texts, plural  # noqa: E402
+
+DAY = dt.date(2026, 11, 16)  # Monday; the last final week is 9-15 Nov
+PARIS = ZoneInfo("Europe/Paris")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+D = dt.date
+
+
+# --- grammar rules -------------------------------------------------------------------------
+
+def _forms(lang: str) -> tuple[set[str], set[str]]:
+    """Singular and plural words of every counted noun of the templates (first word of each)."""
+    pairs = [v for v in WORDS[lang].values() if isinstance(v, tuple)] + list(UNITS[lang].values())
+    pairs += {"fr": [("ligne", "lignes"), ("autre", "autres"), ("point", "points"),
+                     ("échec", "échecs"), ("demande", "demandes"), ("jour", "jours"),
+                     ("dernier", "derniers"), ("dernière", "dernières")],
+              "en": [("row", "rows"), ("point", "points"), ("failure", "failures"),
+                     ("request", "requests"), ("day", "days")]}[lang]
+    singular = {one.split()[0] for one, many in pairs if one.split()[0] != many.split()[0]}
+    plural_ = {many.split()[0] for one, many in pairs if one.split()[0] != many.split()[0]}
+    return singular, plural_
+
+
+ENGLISH_IN_FRENCH = re.compile(
+    r"\b(rows?|no data|below|median|weekday|the|of|and|threshold|incomplete|missing|failed|"
+    r"week|weeks|day|days|month|months|request|requests|answered|received|due)\b", re.IGNORECASE
+)
+NUMBER_WORD = re.compile(r"(?<![\d,./:\w-])(\d+(?:[,.]\d+)?) ([^\W\d_]+)")
+
+
+def grammar_problems(text: str, lang: str) -> list[str]:
+    """The rules every text a person reads must follow; an empty list when it does."""
+    singular, plural_ = _forms(lang)
+    problems = []
+    for number, word in NUMBER_WORD.findall(text):
+        value = float(number.replace(",", "."))
+        one = value < 2 if lang == "fr" else value == 1
+        if one and word in plural_:
+            problems.append(f"singular count with a plural word: {number} {word}")
+        if not one and word in singular:
+            problems.append(f"plural count with a singular word: {number} {word}")
+    if "(s)" in text:
+        problems.append("'(s)' instead of an agreed word")
+    if lang == "fr":
+        if "répondue" in text:
+            problems.append("'répondue le' (a request is answered, not 'répondue')")
+        english = ENGLISH_IN_FRENCH.findall(text.replace("Data Docs", ""))
+        if english:
+            problems.append(f"English in French text: {sorted(set(english))}")
+    return problems
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("fr", "mail — 12 lignes pour une médiane de 39", []),
+    ("fr", "1 lignes, 1 demandes en retard, 2 demande", [
+        "singular count with a plural word: 1 lignes", "singular count with a plural word: 1 demandes",
+        "plural count with a singular word: 2 demande"]),
+    ("fr", "0,5 point ; 28,5 points ; 1,5 jour ouvré", []),
+    ("fr", "reçue le 03/11/2026, répondue le 12/11/2026", ["'répondue le' (a request is answered, not 'répondue')"]),
+    ("fr", "mail 2026-11-25: 12 rows, below 50 % of the weekday median",
+     ["English in French text: ['below', 'median', 'of', 'rows', 'the', 'weekday']"]),
+    ("fr", "3 échec(s) bloquant(s)", ["plural count with a singular word: 3 échec", "'(s)' instead of an agreed word"]),
+    ("en", "0 requests overdue, 1 row, 2 rows, 1.5 points", []),
+    ("en", "1 rows", ["singular count with a plural word: 1 rows"]),
+])
+def test_the_grammar_rules_catch_what_they_name(lang, text, expected) -> None:
+    assert grammar_problems(text, lang) == expected
+
+
+# --- every template with counts 0, 1 and 2 ---------------------------------------------------
+
+def _cfg(tmp_path: Path, lang: str = "fr"):
+    return make_config(tmp_path, alerts={"language": lang, "from_address": "vigie@test.fr", "max_age_days": 35})
+
+
+def _utc(d: dt.date, hour: int = 9) -> dt.datetime:
+    return dt.datetime.combine(d, dt.time(hour), tzinfo=dt.UTC)
+
+
+def _breach(n: int, value: float, grain: str = "week", kind: str = BREACH) -> Alert:
+    start = {"day": D(2026, 11, 16), "week": D(2026, 11, 9), "month": D(2026, 10, 1)}[grain]
+    end = {"day": D(2026, 11, 17), "week": D(2026, 11, 16), "month": D(2026, 11, 1)}[grain]
+    return Alert(key=f"{kind}-{grain}-{n}-{value}", kind=kind, commitment_id="email_response_5bd",
+                 service_code="ETAT_CIVIL", channel="email", period=f"{grain}:{start}",
+                 period_grain=grain, period_start=start, period_end=end, numerator=n,
+                 denominator=max(n, 1) if kind == RECOVERED else n + 2, value=value, threshold=0.9)
+
+
+def _item(kind: str, n: int, i: int = 0) -> Alert:
+    """An item whose elapsed time and target are n (0, 1, 2 business days)."""
+    return Alert(key=f"{kind}-{n}-{i}", kind=kind, commitment_id="email_response_5bd",
+                 service_code="ETAT_CIVIL", channel="email", period="2026-11-09",
+                 request_ref=f"MEL-{n}{i:03d}", received_at=_utc(D(2026, 11, 2)),
+                 deadline_at=_utc(D(2026, 11, 9), 22), responded_at=_utc(D(2026, 11, 12)) if kind == "missed" else None,
+                 elapsed_value=float(n), elapsed_unit="business_days", target_value=float(n),
+                 target_unit="business_days")
+
+
+def _incomplete(rows: int, median: float | None, i: int = 0) -> Alert:
+    day = D(2026, 11, 12) + dt.timedelta(days=i)
+    return Alert(key=f"inc-{rows}-{median}-{i}", kind=INCOMPLETE, commitment_id="data_quality",
+                 service_code="mail", channel="maildir", period=f"day:{day}", period_grain="day",
+                 period_start=day, period_end=day + dt.timedelta(days=1), row_count=rows,
+                 baseline_median=median, is_missing=rows == 0)
+
+
+def _digest(alerts: list[Alert]) -> Digest:
+    codes = tuple(sorted({a.service_code for a in alerts}))
+    return Digest(digest_id="0" * 24, to=(), cc=(), service_codes=codes, alerts=tuple(alerts))
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_every_line_template_agrees_with_counts_0_1_2(lang, n) -> None:
+    texts = Texts(lang, PARIS)
+    label = "Courriels : réponse sous 5 jours ouvrés"
+    lines = [
+        texts.line(_breach(n, 0.9 - n / 100), label),  # a gap of n points
+        texts.line(_breach(n, 0.95, kind=RECOVERED), label),
+        texts.line(_item("overdue", n), label),
+        texts.line(_item("missed", n), label),
+        texts.line(_incomplete(0, None), ""),
+        texts.line(_incomplete(n, 39.0), ""),
+        texts.w("more").format(n=n),
+        texts.w("checks_intro").format(night="16/11/2026", n=n, docs="var/data_docs/index.html"),
+        *(plural(kind, n, lang) for kind, forms in WORDS[lang].items() if isinstance(forms, tuple)),
+        *(texts.quantity(n, unit) for unit in UNITS[lang]),
+    ]
+    assert [(line, grammar_problems(line, lang)) for line in lines] == [(line, []) for line in lines]
+
+
+def test_counts_read_as_written_in_french() -> None:
+    texts = Texts("fr", PARIS)
+    label = "Courriels"
+    assert texts.line(_incomplete(1, 39.0), "") == (
+        "mail — journée du 12/11/2026 : 1 ligne pour une médiane de 39 les mêmes jours de semaine (−97 %).")
+    assert texts.line(_breach(1, 0.89), label).endswith("pour un seuil de 90 %, soit 1 point en dessous.")
+    assert texts.line(_breach(2, 0.88), label).endswith("pour un seuil de 90 %, soit 2 points en dessous.")
+    assert "reçue le 02/11/2026, réponse le 12/11/2026 : 1 jour ouvré pour un objectif de 1 jour ouvré" in texts.line(
+        _item("missed", 1), label)
+    assert texts.w("more").format(n=1) == "… et 1 autre."
+    assert texts.w("more").format(n=2) == "… et 2 autres."
+    assert texts.w("checks_intro").format(night="16/11/2026", n=1, docs="d").startswith(
+        "Les contrôles de la nuit du 16/11/2026 ont trouvé 1 échec bloquant ;")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("n", [1, 2])
+def test_whole_digests_and_notices_read_right_with_1_and_2_of_everything(lang, n, tmp_path: Path) -> None:
+    """Subject, text and HTML of a real digest (every section, n rows each) and of the data
+    team's checks notice (n failures): no grammar problem anywhere."""
+    from vigie.alerts.data_team import render_notice
+
+    cfg = _cfg(tmp_path, lang)
+    alerts = [
+        *[_breach(10 + i, 0.6, grain) for i, grain in enumerate(["day", "week", "month"][: n + 1])],
+        *[_item("overdue", 2, i) for i in range(n)],
+        *[_item("missed", 1, i) for i in range(n)],
+        *[_incomplete(1 + i, 40.0, i) for i in range(n)],
+    ]
+    weeks = {"email_response_5bd": [TrendPoint(D(2026, 11, 9) - dt.timedelta(weeks=k), 0.9, 0.9)
+                                    for k in range(n)]}
+    rendered = render_digest(cfg, DAY, _digest(alerts), {"ETAT_CIVIL": weeks}, now=_utc(DAY))
+    failure = SimpleNamespace(suite="landing.email_messages", batch="mail.email_messages",
+                              expectation="expect_column_values_to_be_in_set", column="folder_role",
+                              observed="['drafts']")
+    _, notice_subject, notice_text = render_notice(cfg, DAY, [failure] * n, "var/data_docs/index.html",
+                                                   "1" * 24, now=_utc(DAY))
+    html_text = re.sub(r"<[^>]+>", " ", rendered.html)
+    for name, text in [("subject", rendered.subject), ("text", rendered.text), ("html", html_text),
+                       ("notice subject", notice_subject), ("notice", notice_text)]:
+        assert (name, grammar_problems(text, lang)) == (name, [])
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+LAST_WEEK = D(2026, 11, 9)
+
+
+def _weeks(values: list[float | None], last: dt.date = LAST_WEEK, threshold: float = 0.9) -> list[TrendPoint]:
+    return [TrendPoint(last - dt.timedelta(weeks=len(values) - 1 - i), v, threshold)
+            for i, v in enumerate(values)]
+
+
+def test_short_history_says_since_and_the_alt_text_states_the_figures() -> None:
+    texts = Texts("fr", PARIS)
+    chart = grain_chart({"email_response_5bd": _weeks([0.8, 0.95])}, "week", {"email_response_5bd": "Courriels"},
+                        texts, DAY)
+    assert chart is not None and chart.grain == "week"
+    assert chart.title == "Taux de respect de l'engagement par semaine, depuis le 2 novembre 2026"
+    assert chart.alt == ("Taux de respect de l'engagement par semaine, depuis le 2 novembre 2026. "
+                         "Courriels : 2 nov. 80 %, 9 nov. 95 % ; seuil 90 %.")
+    full = grain_chart({"c": _weeks([0.9] * 12)}, "week", {"c": "Courriels"}, texts, DAY)
+    assert full is not None and full.title == "Taux de respect de l'engagement par semaine, 12 dernières semaines"
+    en = grain_chart({"c": _weeks([0.8, None, 0.95])}, "week", {"c": "Email"}, Texts("en", PARIS), DAY)
+    assert en is not None and en.alt == ("Compliance with the commitment by week, since October 26, 2026. "
+                                         "Email: Oct 26 80%, Nov 2 no request, Nov 9 95%; threshold 90%.")
+
+
+def test_points_before_the_window_or_not_final_are_not_drawn() -> None:
+    texts = Texts("fr", PARIS)
+    points = _weeks([0.5] * 14) + [TrendPoint(D(2026, 11, 16), 0.1, 0.9)]  # 14 weeks + the running one
+    chart = grain_chart({"c": points}, "week", {"c": "Courriels"}, texts, DAY)
+    assert chart is not None and chart.alt.count("50 %") == WINDOWS["week"] and "10 %" not in chart.alt
+    assert "24 août 50 %" in chart.alt and "17 août" not in chart.alt
+
+
+def test_the_chart_grain_follows_the_text() -> None:
+    texts = Texts("fr", PARIS)
+    monthly = [TrendPoint(D(2026, 10, 1), 0.7, 0.9, grain="month"), TrendPoint(D(2026, 9, 1), 0.92, 0.9, grain="month")]
+    series = {"c": _weeks([0.9, 0.85]) + monthly}
+    assert chart_grains([_breach(8, 0.7, "month")]) == ["month"]
+    assert chart_grains([_breach(8, 0.7, "week"), _breach(8, 0.7, "month")]) == ["week", "month"]
+    assert chart_grains([_item("overdue", 1)]) == ["week"]
+    charts = section_charts(series, ["month"], {"c": "Courriels"}, texts, DAY)
+    assert [(c.grain, c.title) for c in charts] == [
+        ("month", "Taux de respect de l'engagement par mois, depuis septembre 2026")]
+    assert charts[0].alt.endswith("Courriels : sept. 2026 92 %, oct. 2026 70 % ; seuil 90 %.")
+    # a digest with a monthly breach only carries the monthly chart, its alt in both parts
+    cfg = make_config(Path("/nonexistent"))
+    rendered = render_digest(cfg, DAY, _digest([_breach(7, 0.7, "month")]), {"ETAT_CIVIL": series}, now=_utc(DAY))
+    assert [cid.split(".")[0] for cid in rendered.images] == ["chart-etat_civil-month"]
+    assert "par mois, depuis septembre 2026" in rendered.text and "par semaine" not in rendered.text
+    assert 'alt="Taux de respect de l&#39;engagement par mois' in rendered.html
+
+
+def test_equal_values_stay_visible_and_the_legend_sits_outside_the_plot() -> None:
+    """Two commitments at the same value: the one drawn on top is smaller and of another
+    shape; the legend's box does not meet the axes' box."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    texts = Texts("fr", PARIS)
+    same = [0.9, 0.8, 0.9]
+    fig = figure({"a": _weeks(same), "b": _weeks(same, threshold=0.85)},
+                 [D(2026, 10, 26) + dt.timedelta(weeks=i) for i in range(3)], "week",
+                 {"a": "Courriels", "b": "Téléphone"}, texts, "titre")
+    ax = fig.axes[0]
+    markers = [line for line in ax.lines if line.get_linestyle() == "None"]
+    assert len(markers) == 2
+    below, above = sorted(markers, key=lambda line: line.get_zorder())
+    assert list(below.get_ydata()) == list(above.get_ydata()) == same
+    assert above.get_markersize() < below.get_markersize() and above.get_marker() != below.get_marker()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend_box = fig.legends[0].get_window_extent(renderer)
+    axes_box = ax.get_window_extent(renderer)
+    assert legend_box.y1 <= axes_box.y0  # entirely below the plot area
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["Courriels", "Téléphone", "seuil 90 %", "seuil 85 %"]
+
+
+def test_same_data_same_png() -> None:
+    texts = Texts("fr", PARIS)
+    series = {"c": _weeks([0.8, 0.95, None, 0.7])}
+    a = grain_chart(series, "week", {"c": "Courriels"}, texts, DAY)
+    b = grain_chart(series, "week", {"c": "Courriels"}, texts, DAY)
+    assert a is not None and b is not None and a.png == b.png and a.png.startswith(b"\x89PNG")
+    assert grain_chart({"c": _weeks([None, None])}, "week", {"c": "C"}, texts, DAY) is None
+
+
+# --- headless Chromium screenshots -------------------------------------------------------------
+
+def example_digest(tmp_path: Path):
+    """A small commune's digest for État civil on night 16 Nov 2026: a weekly email breach,
+    a weekly phone breach, two requests; five weeks of history, one week lacking data, and both
+    commitments at 90 % on the same week."""
+    cfg = _cfg(tmp_path)
+    phone = Alert(key="p", kind=BREACH, commitment_id="phone_pickup_rate", service_code="ETAT_CIVIL",
+                  channel="phone", period="week:2026-11-09", period_grain="week", period_start=D(2026, 11, 9),
+                  period_end=D(2026, 11, 16), numerator=151, denominator=196, value=151 / 196, threshold=0.85)
+    alerts = [
+        replace(_breach(8, 8 / 13), denominator=13), phone,
+        replace(_item("overdue", 7), request_ref="MEL-3f2a9c1e", target_value=5.0),
+        replace(_item("missed", 6), request_ref="GLPI-1284", target_value=5.0),
+    ]
+    email = _weeks([0.92, 0.9, 0.95, 0.87, 8 / 13])
+    email[3] = TrendPoint(email[3].period_start, 0.87, 0.9, is_complete=False)
+    calls = _weeks([0.88, 0.9, 0.86, 0.84, 151 / 196], threshold=0.85)
+    trends = {"ETAT_CIVIL": {"email_response_5bd": email, "phone_pickup_rate": calls}}
+    return render_digest(cfg, DAY, _digest(alerts), trends, now=_utc(DAY))
+
+
+MEASURE = """JSON.stringify({viewport: window.innerWidth,
+    scroll: document.documentElement.scrollWidth,
+    imgs: [...document.images].map(i => Math.round(i.getBoundingClientRect().width)),
+    loaded: [...document.images].every(i => i.complete && i.naturalWidth > 0)})"""
+
+
+def require_chromium() -> None:
+    """Skip with the reason when Chromium is absent; fail under CI=true (.ci/run installs it)."""
+    if Path(CHROMIUM).is_file():
+        return
+    reason = f"headless Chromium not found at {CHROMIUM}: install it (scripts/install_test_browser.sh)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true: {reason}")
+    pytest.skip(reason)
+
+
+class DevTools:
+    """Headless Chromium driven over its DevTools protocol: a real phone viewport (Chromium's
+    --window-size stops at 500 px wide; device metrics emulation does not), the page measured
+    after its load event, and a full-page screenshot."""
+
+    def __init__(self, profile: Path) -> None:
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--hide-scrollbars", "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        url = ""
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            if "DevTools listening on " in line:
+                url = line.split("DevTools listening on ", 1)[1].strip()
+                break
+        assert url, "Chromium did not open its DevTools endpoint"
+        from websockets.sync.client import connect
+
+        self.ws = connect(url, max_size=None, open_timeout=30)
+        self.next_id = 0
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+
+    def call(self, method: str, session: str | None = None, **params: object) -> dict:
+        self.next_id += 1
+        message: dict = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        self.ws.send(json.dumps(message))
+        while True:
+            reply = json.loads(self.ws.recv(timeout=60))
+            if reply.get("id") == self.next_id:
+                assert "error" not in reply, reply
+                return reply["result"]
+
+    def open(self, url: str, width: int, height: int) -> dict:
+        """Load ``url`` at a viewport of width x height (a phone below 600 px) and measure it."""
+        s = self.session
+        self.call("Emulation.setDeviceMetricsOverride", s, width=width, height=height,
+                  deviceScaleFactor=1, mobile=width < 600)
+        self.call("Page.enable", s)
+        self.call("Page.navigate", s, url=url)
+        while True:
+            event = json.loads(self.ws.recv(timeout=60))
+            if event.get("method") == "Page.loadEventFired" and event.get("sessionId") == s:
+                break
+        found = self.call("Runtime.evaluate", s, expression=MEASURE, returnByValue=True)
+        return json.loads(found["result"]["value"])
+
+    def screenshot(self, path: Path) -> None:
+        s = self.session
+        size = self.call("Page.getLayoutMetrics", s)["cssContentSize"]
+        shot = self.call("Page.captureScreenshot", s, format="png", captureBeyondViewport=True,
+                         clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+    def close(self) -> None:
+        self.ws.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _page(tmp_path: Path) -> Path:
+    """The digest's HTML as a browser opens it: cid: images as files beside it."""
+    rendered = example_digest(tmp_path)
+    html = rendered.html
+    for cid, png in rendered.images.items():
+        name = cid.split("@")[0] + ".png"
+        (tmp_path / name).write_bytes(png)
+        html = html.replace(f"cid:{cid}", name)
+    page = tmp_path / "digest.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_chromium_screenshot_keeps_the_chart_within_the_screen(width, tmp_path: Path) -> None:
+    require_chromium()
+    page = _page(tmp_path)
+    browser = DevTools(tmp_path / "profile")
+    try:
+        m = browser.open(page.as_uri(), width, 900)
+        shot = tmp_path / f"digest-{width}.png"
+        browser.screenshot(shot)
+    finally:
+        browser.close()
+    assert m["loaded"] is True and len(m["imgs"]) == 1
+    assert m["viewport"] == width
+    assert m["scroll"] <= width  # nothing wider than the screen: no sideways scrolling
+    assert m["imgs"][0] == (560 if width == 1280 else width - 16)  # body margin: 8 px each side
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        assert image.size[0] == width
+    keep = os.environ.get("VIGIE_KEEP_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / shot.name)
