@@ -4,7 +4,8 @@ headless Chromium screenshots (desktop 1280 px, phone 400 px) of a digest from t
 pipeline, checked for the chart's width.
 
 The screenshots land in the test's tmp directory; set VIGIE_KEEP_SCREENSHOTS=<dir> to keep a
-copy (README's docs/img/digest-phone.png was made that way).
+copy as digest-phone.png and digest-desktop.png (README's docs/img/digest-phone.png was made
+that way).
 """
 
 from __future__ import annotations
@@ -429,4 +430,4 @@ def test_chromium_screenshot_keeps_the_chart_within_the_screen(width, tmp_path: 
     keep = os.environ.get("VIGIE_KEEP_SCREENSHOTS")
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(keep) / shot.name)
+        shutil.copy(shot, Path(keep) / f"digest-{'phone' if width < 600 else 'desktop'}.png")
