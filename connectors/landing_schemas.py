@@ -38,6 +38,7 @@ EMAIL_MESSAGES = _schema(
     ("message_key", S), ("in_reply_to_key", S), ("references_keys", pa.list_(S)),
     ("from_key", S), ("to_keys", pa.list_(S)), ("from_is_internal", B), ("received_at", TS),
     ("date_header_at", TS), ("subject_key", S), ("is_auto_submitted", B), ("auto_reason", S),
+    ("glpi_ticket_id", I),
 )
 GLPI_TICKETS = _schema(
     ("id", I), ("entities_id", I), ("date", TS), ("date_creation", TS), ("date_mod", TS),

@@ -95,6 +95,10 @@ class MessageHeaders:
     subject: str | None  # normalised (prefixes and tags stripped, spaces collapsed, casefolded)
     auto_reason: str | None  # one of AUTO_REASONS, or None for a message written by a person
     rules: tuple[str, ...] = ()  # defensive rules applied, e.g. 'message_id:missing'
+    # GLPI ticket this message continues (a reply to a GLPI notification), as GLPI's mail
+    # collector finds it: a GLPI Message-ID in In-Reply-To/References, else "[... #0000101]" in
+    # the subject. A ticket number, not an identity: landed in clear.
+    glpi_ticket_id: int | None = None
 
     @property
     def is_auto_submitted(self) -> bool:
@@ -367,6 +371,25 @@ def _is_delivery_report(msg: EmailMessage) -> bool:
     return value.startswith("multipart/report") and "report-type=delivery-status" in value
 
 
+# GLPI's MailCollector (getItemFromHeaders, then the subject): its notifications' Message-IDs
+# are "GLPI-Ticket-101.<time>.<rand>@host" (older) or "GLPI_<instance uuid>-Ticket-101..."; a
+# subject tag "[GLPI #0000101] ..." matches its subject pattern \[.+#(\d+)\] (greedy, as PCRE).
+_GLPI_MESSAGE_ID = re.compile(r"GLPI(?:_[a-z0-9]+)?-Ticket-(\d+)", re.IGNORECASE)
+_GLPI_SUBJECT = re.compile(r"\[.+#(\d+)\]")
+
+
+def glpi_ticket_id(msg: EmailMessage, subject: str | None) -> int | None:
+    """The GLPI ticket a message continues, found the way GLPI's mail collector links a reply:
+    In-Reply-To, then References, then the subject; None when nothing names one."""
+    for name in ("In-Reply-To", "References"):
+        for value in _raw_values(msg, name):
+            m = _GLPI_MESSAGE_ID.search(value)
+            if m:
+                return int(m.group(1))
+    m = _GLPI_SUBJECT.search(subject or "")
+    return int(m.group(1)) if m else None
+
+
 def _looks_like_headers(block: bytes) -> bool:
     first = block.lstrip(b"\r\n").split(b"\n", 1)[0]
     return bool(_HEADER_LINE.match(first)) or first.startswith(b"From ")
@@ -415,6 +438,7 @@ def parse_headers(data: bytes) -> MessageHeaders:
             to.append(a)
     subject = _decoded(msg, "Subject", rules)
     return MessageHeaders(
+        glpi_ticket_id=glpi_ticket_id(msg, subject),
         message_id=_message_id(msg, block, rules),
         in_reply_to=_in_reply_to(msg),
         references=_references(msg, rules),

@@ -75,6 +75,7 @@ def landing_row(
         "subject_key": pseudo.key("subject", headers.subject),
         "is_auto_submitted": headers.is_auto_submitted,
         "auto_reason": headers.auto_reason,
+        "glpi_ticket_id": headers.glpi_ticket_id,
     }
 
 

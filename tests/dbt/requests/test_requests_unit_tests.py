@@ -20,6 +20,7 @@ EXPECTED_UNIT_TESTS = {
     "email_threading_in_reply_to_references_subject_window",
     "email_threading_window_is_configuration",
     "email_requests_reminders_acknowledgement_replies_exclusions",
+    "email_requests_glpi_notification_replies_continue_their_ticket",
     "tickets_first_response_group_and_category",
     "tickets_resolution_without_pending_time",
     "requests_unioned_keeps_every_channel_and_exclusion",

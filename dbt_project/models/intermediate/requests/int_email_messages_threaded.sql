@@ -31,7 +31,8 @@ message_copies as (
         messages.received_at,
         messages.subject_key,
         coalesce(messages.is_auto_submitted, false) as is_auto_submitted,
-        messages.auto_reason
+        messages.auto_reason,
+        messages.glpi_ticket_id
     from {{ ref('stg_email__messages') }} as messages
     left join {{ source('config', 'mailboxes') }} as mailboxes
         on messages.source_id = mailboxes.source_id
@@ -183,7 +184,8 @@ select
     message_copies.received_at,
     message_copies.subject_key,
     message_copies.is_auto_submitted,
-    message_copies.auto_reason
+    message_copies.auto_reason,
+    message_copies.glpi_ticket_id
 from message_copies
 inner join messages_linked on message_copies.message_key = messages_linked.message_key
 inner join thread_walk on message_copies.message_key = thread_walk.message_key

@@ -7,8 +7,22 @@
 -- the others are reminders. A citizen message after a reply opens a new request.
 -- first_response_at = that next reply; acknowledged_at = the first automatic acknowledgement
 -- (auto-submitted Sent message) after the request, or the first response if earlier.
+--
+-- A citizen's reply to a GLPI notification (glpi_ticket_id: "[GLPI #0000101]" in its subject or
+-- a GLPI Message-ID in its headers) continues GLPI ticket 101, as GLPI's mail collector links
+-- it, when a GLPI source of the site knows that ticket (not deleted, not closed before the
+-- reply arrived): the ticket is the request, the message is excluded as glpi_ticket_reply and
+-- takes no part in the email requests (DECISIONLOG.md, Part 3, email).
 with threaded_messages as (
     select * from {{ ref('int_email_messages_threaded') }}
+),
+
+glpi_tickets as (
+    select
+        ticket_id,
+        closed_at
+    from {{ ref('stg_glpi__tickets') }}
+    where not is_deleted
 ),
 
 inbound_messages as (
@@ -21,11 +35,31 @@ inbound_messages as (
     ) = 1
 ),
 
+glpi_ticket_replies as (
+    select distinct
+        inbound_messages.source_id,
+        inbound_messages.mailbox,
+        inbound_messages.message_key
+    from inbound_messages
+    inner join glpi_tickets
+        on inbound_messages.glpi_ticket_id = glpi_tickets.ticket_id
+    where not inbound_messages.is_auto_submitted
+      and not inbound_messages.from_is_internal
+      and (glpi_tickets.closed_at is null or glpi_tickets.closed_at > inbound_messages.received_at)
+),
+
 citizen_messages as (
     select *
     from inbound_messages
     where not is_auto_submitted
       and not from_is_internal
+      and not exists (
+          select 1
+          from glpi_ticket_replies
+          where glpi_ticket_replies.source_id = inbound_messages.source_id
+            and glpi_ticket_replies.mailbox = inbound_messages.mailbox
+            and glpi_ticket_replies.message_key = inbound_messages.message_key
+      )
 ),
 
 service_replies as (
@@ -129,10 +163,33 @@ not_citizen_messages as (
        or from_is_internal
 ),
 
+ticket_reply_messages as (
+    select
+        inbound_messages.source_id,
+        inbound_messages.mailbox,
+        inbound_messages.service_code,
+        inbound_messages.message_key,
+        inbound_messages.thread_key,
+        inbound_messages.from_key,
+        inbound_messages.received_at,
+        cast(null as timestamptz) as first_response_at,
+        cast(null as timestamptz) as acknowledged_at,
+        0 as reminder_count,
+        true as is_excluded,
+        'glpi_ticket_reply' as exclusion_reason
+    from inbound_messages
+    inner join glpi_ticket_replies
+        on inbound_messages.source_id = glpi_ticket_replies.source_id
+        and inbound_messages.mailbox = glpi_ticket_replies.mailbox
+        and inbound_messages.message_key = glpi_ticket_replies.message_key
+),
+
 all_rows as (
     select * from citizen_requests
     union all
     select * from not_citizen_messages
+    union all
+    select * from ticket_reply_messages
 )
 
 select

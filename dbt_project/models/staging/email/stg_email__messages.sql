@@ -33,6 +33,7 @@ typed as (
         cast(subject_key as varchar) as subject_key,
         cast(is_auto_submitted as boolean) as is_auto_submitted,
         cast(auto_reason as varchar) as auto_reason,
+        cast(glpi_ticket_id as bigint) as glpi_ticket_id,
         cast(day as date) as landed_day
     from landed
 ),
