@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import string
 import subprocess
 import sys
 from dataclasses import replace
@@ -31,7 +32,7 @@ from h5_builders import make_config  # noqa: E402
 from vigie.alerts.chart import WINDOWS, chart_grains, figure, grain_chart, section_charts  # noqa: E402
 from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert, TrendPoint  # noqa: E402
 from vigie.alerts.digest import Digest, render_digest  # noqa: E402
-from vigie.alerts.render import UNITS, WORDS, Texts, plural  # noqa: E402
+from vigie.alerts.render import UNITS, WORDS, Phrase, Texts, plural  # noqa: E402
 
 DAY = dt.date(2026, 11, 16)  # Monday; the last final week is 9-15 Nov
 PARIS = ZoneInfo("Europe/Paris")
@@ -146,6 +147,17 @@ def _digest(alerts: list[Alert]) -> Digest:
     return Digest(digest_id="0" * 24, to=(), cc=(), service_codes=codes, alerts=tuple(alerts))
 
 
+def counted_templates(lang: str, n: int) -> list[str]:
+    """Every template of WORDS that counts with {name:singular|plural}, formatted with n."""
+    out = []
+    for template in WORDS[lang].values():
+        if isinstance(template, str):
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+            for name in re.findall(r"\{(\w+):[^{}|]*\|[^{}]*\}", template):
+                out.append(Phrase(template, lang).format(**{**{f: "X" for f in fields}, name: n}))
+    return out
+
+
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("n", [0, 1, 2])
 def test_every_line_template_agrees_with_counts_0_1_2(lang, n) -> None:
@@ -162,6 +174,7 @@ def test_every_line_template_agrees_with_counts_0_1_2(lang, n) -> None:
         texts.w("checks_intro").format(night="16/11/2026", n=n, docs="var/data_docs/index.html"),
         *(plural(kind, n, lang) for kind, forms in WORDS[lang].items() if isinstance(forms, tuple)),
         *(texts.quantity(n, unit) for unit in UNITS[lang]),
+        *counted_templates(lang, n),
     ]
     assert [(line, grammar_problems(line, lang)) for line in lines] == [(line, []) for line in lines]
 
