@@ -264,6 +264,13 @@ class Collectivite(_Strict):
 class _Source(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
     enabled: bool = True
+    # What people call the source ("Standard téléphonique", "Messagerie de la mairie"): shown
+    # to the data team and service heads instead of the id. None: the id.
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
 
 
 class AsteriskQueueLogSource(_Source):
@@ -444,6 +451,9 @@ class GlpiSqlSource(_Source):
     # commune of a shared instance) are never read. None = every entity.
     entities: list[int] | None = Field(default=None, min_length=1)
     complaint_categories: list[int] = Field(default_factory=list)  # itilcategories.id = complaints
+    # Link to a ticket in digests, "{id}" replaced by the ticket number, e.g.
+    # "https://glpi.mairie.fr/front/ticket.form.php?id={id}". None: the number alone.
+    ticket_url: str | None = Field(default=None, pattern=r"^https?://\S*\{id\}\S*$")
 
     @field_validator("request_types")
     @classmethod
@@ -551,8 +561,11 @@ class Alerts(_Strict):
     # Period grains whose breaches (and recoveries) page service heads; the marts keep every
     # grain. A site whose heads read a monthly report can keep ["month"] only.
     breach_grains: list[Literal["day", "week", "month"]] = Field(
-        default_factory=lambda: ["day", "week", "month"], min_length=1
+        default_factory=lambda: ["week", "month"], min_length=1
     )
+    # A source's business day is suspect when P(X <= landed rows | the weekday's mean) < this
+    # (Poisson lower tail, intermediate/quality/int_source_day_completeness.sql).
+    completeness_alpha: float = Field(default=0.001, gt=0, lt=0.5)
 
     @field_validator("breach_grains")
     @classmethod

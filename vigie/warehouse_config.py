@@ -63,6 +63,10 @@ CONFIG_TABLES: dict[str, str] = {
     "ticket_categories": "source_id varchar, itilcategories_id integer, service_code varchar",
     "ticket_complaint_categories": "source_id varchar, itilcategories_id integer",
     "quality": "volume_ratio double, baseline_weeks integer, min_baseline_days integer",
+    # every enabled source: its type and the name people know it by (sources[].name, else id)
+    "sources": "source_id varchar, source_type varchar, source_name varchar",
+    # alerts.* keys the dbt alert rules read (intermediate/quality, intermediate/alerts)
+    "alert_rules": "completeness_alpha double, breach_grains varchar[], max_age_days integer",
 }
 
 
@@ -125,6 +129,7 @@ def config_rows(
     for src in cfg.sources:
         if not src.enabled:
             continue
+        rows["sources"].append((src.id, src.type, src.display_name))
         if isinstance(src, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
             rows["phone_queues"].extend(
                 (src.id, q, code, src.short_abandon_seconds, src.orphan_close_seconds)
@@ -150,6 +155,8 @@ def config_rows(
             )
     q = cfg.quality
     rows["quality"].append((q.volume_ratio, q.baseline_weeks, q.min_baseline_days))
+    a = cfg.alerts
+    rows["alert_rules"].append((a.completeness_alpha, list(a.breach_grains), a.max_age_days))
     return rows
 
 

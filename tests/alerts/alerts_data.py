@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alerts_rules import build_candidates
 from h5_builders import create_warehouse, indicator
 
 DAY = dt.date(2026, 11, 16)
@@ -77,4 +78,6 @@ def night_marts(day: dt.date = DAY, extra_evaluations: list[dict] | None = None)
 
 
 def build(cfg, day: dt.date = DAY, extra_evaluations: list[dict] | None = None) -> None:
+    """The night's marts, then the real alert rules over them (alerts_rules.build_candidates)."""
     create_warehouse(cfg, night_marts(day, extra_evaluations))
+    build_candidates(cfg, day)

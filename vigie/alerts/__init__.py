@@ -2,8 +2,10 @@
 
 ``run_alerts(cfg, day)``:
 1. reads the marts as of the night (refusing marts built for another night);
-2. collects breached commitments and missed/overdue items (vigie.alerts.collect), each with a
-   stable alert key, and drops the keys already in ``alerts.alert_log``;
+2. reads what the alert rules in dbt decided (intermediate.int_alert_candidates, through
+   vigie.alerts.collect): late requests (always sent), breached periods (held back while their
+   period lacks data, then sent once), recoveries, and for the data team the incomplete source
+   days and the breaches held back; drops the keys already in ``alerts.alert_log``;
 3. groups what is left into one digest per head (vigie.alerts.digest), renders it in French
    (or English), HTML with inline charts + plain text;
 4. per digest: delivers it (SMTP when ``outputs.smtp_connection_id`` is set, else an .eml in
@@ -45,7 +47,8 @@ class AlertsResult:
     missed: int
     recovered: int = 0  # "de nouveau dans l'engagement" notes
     incomplete: int = 0  # incomplete source days told to the data team
-    withheld: int = 0  # breaches and items not sent because their data is incomplete
+    withheld: int = 0  # breaches held back tonight because their period lacks data (items never are)
+    withheld_told: int = 0  # held-back breaches told to the data team by this run (once each)
     outbox_files: list[str] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -66,10 +69,13 @@ def run_alerts(cfg: VigieConfig, day: dt.date, *, send_old: bool | None = None) 
     from vigie.alerts.collect import (
         BREACH,
         INCOMPLETE,
+        NOTICE_KINDS,
         RECOVERED,
+        WITHHELD,
         check_marts_as_of,
         collect,
         count_withheld,
+        earlier_items,
         load_trends,
         oldest_day,
     )
@@ -92,6 +98,7 @@ def run_alerts(cfg: VigieConfig, day: dt.date, *, send_old: bool | None = None) 
         withheld = count_withheld(con, cfg, day, oldest=oldest)
         sent = already_sent(con, (a.key for a in candidates))
         new = [a for a in candidates if a.key not in sent]
+        earlier = earlier_items(con, [a for a in new if a.kind == BREACH])
         digests = group_digests(cfg, new)
         files: list[str] = []
         recipients: list[str] = []
@@ -99,9 +106,9 @@ def run_alerts(cfg: VigieConfig, day: dt.date, *, send_old: bool | None = None) 
             trends = {}
             for code in digest.service_codes:
                 ids = sorted({a.commitment_id for a in digest.alerts
-                              if a.service_code == code and a.kind != INCOMPLETE})
+                              if a.service_code == code and a.kind not in NOTICE_KINDS})
                 trends[code] = load_trends(con, day, code, ids)
-            rendered = render_digest(cfg, day, digest, trends)
+            rendered = render_digest(cfg, day, digest, trends, earlier=earlier)
             path = deliver(channels, day, digest.digest_id, rendered.message, rendered.subject, rendered.text)
             if path:
                 files.append(path)
@@ -129,6 +136,7 @@ def run_alerts(cfg: VigieConfig, day: dt.date, *, send_old: bool | None = None) 
         recovered=sum(1 for a in new if a.kind == RECOVERED),
         incomplete=sum(1 for a in new if a.kind == INCOMPLETE),
         withheld=withheld,
+        withheld_told=sum(1 for a in new if a.kind == WITHHELD),
         outbox_files=files,
         recipients=recipients,
         seconds=time.perf_counter() - started,

@@ -1,39 +1,31 @@
-"""What is new to tell service heads about, read from the marts as of the night.
+"""What is new to tell, read from the alert rules dbt decided (intermediate.int_alert_candidates).
 
-Two kinds of alert rows, each with a stable key (domain.md §7):
-- an *item*: one request whose evaluation against one commitment is ``missed`` (answered
-  late) or ``overdue`` (no answer, deadline passed), for email, online, letter, counter and
-  other channels. Key = (commitment, service, local date of the deadline, request_id). The
-  status is not in the key: an overdue request answered late the next day is the same alert.
-  Phone calls are decided at hang-up and counted by the hundred; an unanswered call is not
-  something a head can follow up, so phone misses reach them through the breached rate only.
-- a *breach*: a final period (day, week or month) of a commitment whose compliance rate is
-  below its threshold with at least min_volume decided requests. Key = (commitment, service,
-  "grain:period_start", "breach").
+The rules live in dbt (dbt_project/models/intermediate/alerts/int_alert_candidates.sql, with
+unit tests): which rows exist, their stable keys, whether a breach's grain pages heads
+(``alerts.breach_grains``), whether a row is recent (``alerts.max_age_days``), whether a
+breach is held back for incomplete data, and to whom it goes. This module only reads them and
+adds the two facts dbt cannot know: what ``alerts.alert_log`` already holds (a recovery is sent
+only after its breach was), and the configuration's addresses and links (mailbox address,
+GLPI ticket link, source names). Kinds:
 
-Only rows whose deadline date (items) or last period day (breaches) lies within
-``alerts.max_age_days`` before the night are considered: a backfill of last year must not
-page anyone (unless asked: ``oldest=`` / VIGIE_SEND_OLD_ALERTS, see vigie.alerts.run_alerts).
-
-Issue 7 additions:
-- a *recovered* note: the final, complete period right after a breached period whose breach
-  was sent, with its rate back at or above the threshold on at least min_volume requests.
-  Key = (commitment, service, "grain:period_start", "recovered"): one short note per ended
-  breach.
-- an *incomplete* notice for the data team: a source's business day with no data or a volume
-  far below the weekday median (intermediate.int_source_day_completeness). Key =
-  ("data_quality", source_id, "day:YYYY-MM-DD", "incomplete").
-- incomplete data withholds: a breach of a period with ``is_complete = false`` is never sent
-  as a service miss, nor an item whose service and channel miss data on a day between its
-  receipt and the night (its answer may be in the missing data). They are not recorded: once
-  the data is re-landed and the night rerun, they are judged again.
+- items ``overdue`` / ``missed``: one late request against one commitment. Items are facts:
+  never held back, whatever the completeness of the data (issue 11).
+- ``breach``: a final breached period. When its period is incomplete it is held back: not
+  sent to the head, told to the data team once (kind ``withheld``, key ``withheld_key``), and
+  sent, once, on the first night its period is complete (the source caught up and the night
+  was rerun, or the data team confirmed the day: ``vigie confirm-day``).
+- ``recovered``: the period after a breach that was sent, back within the commitment.
+- ``incomplete``: a source day judged incomplete (failed extract, or a count improbably low
+  for its weekday), for the data team.
+Old rows (older than ``alerts.max_age_days``) are sent only when asked (``oldest=`` /
+VIGIE_SEND_OLD_ALERTS, see vigie.alerts.run_alerts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from vigie.config import VigieConfig
@@ -43,7 +35,10 @@ ITEM_KINDS = ("missed", "overdue")
 BREACH = "breach"
 RECOVERED = "recovered"
 INCOMPLETE = "incomplete"
+WITHHELD = "withheld"  # a breach held back for incomplete data, told to the data team
+NOTICE_KINDS = (INCOMPLETE, WITHHELD)  # what the data team's notice is made of
 DATA_QUALITY = "data_quality"  # commitment_id of incomplete notices; service_code = source id
+CANDIDATES = "intermediate.int_alert_candidates"
 
 
 class MartsNotForThisNight(RuntimeError):
@@ -51,7 +46,8 @@ class MartsNotForThisNight(RuntimeError):
 
 
 def alert_key(commitment_id: str, service_code: str, period: str, item: str) -> str:
-    """sha256 hex of the four parts joined by a unit separator (no part contains it)."""
+    """sha256 hex of the four parts joined by a unit separator (no part contains it); the same
+    formula as int_alert_candidates.alert_key (its unit test pins two keys)."""
     raw = "\x1f".join([commitment_id, service_code, period, item])
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
@@ -59,13 +55,13 @@ def alert_key(commitment_id: str, service_code: str, period: str, item: str) -> 
 @dataclass(frozen=True)
 class Alert:
     key: str
-    kind: str  # 'breach' | 'missed' | 'overdue'
+    kind: str  # overdue | missed | breach | recovered | incomplete | withheld
     commitment_id: str
     service_code: str
     channel: str
-    period: str  # 'week:2026-11-09' for a breach, the deadline date for an item
+    period: str  # 'week:2026-11-09' for a period, the deadline date for an item
     request_ref: str | None = None
-    # breach
+    # periods
     period_grain: str | None = None
     period_start: dt.date | None = None
     period_end: dt.date | None = None  # exclusive
@@ -73,7 +69,7 @@ class Alert:
     denominator: int | None = None
     value: float | None = None
     threshold: float | None = None
-    # item
+    # items
     received_at: dt.datetime | None = None
     deadline_at: dt.datetime | None = None
     responded_at: dt.datetime | None = None
@@ -81,10 +77,29 @@ class Alert:
     elapsed_unit: str | None = None
     target_value: float | None = None
     target_unit: str | None = None
-    # incomplete (data team): service_code holds the source id
+    # items: how the people who handle the request find it (issue 11 item 4), local times
+    request_id: str | None = None
+    alert_on: dt.date | None = None  # deadline date (items), last day (periods), the day (sources)
+    received_local_at: dt.datetime | None = None
+    deadline_local_at: dt.datetime | None = None
+    responded_local_at: dt.datetime | None = None
+    mailbox: str | None = None  # the mailbox's address when configured, else its name
+    ticket_number: int | None = None
+    ticket_url: str | None = None  # sources[].ticket_url with the number filled in
+    register_id: str | None = None
+    source_name: str | None = None  # items and source days: the source's human name
+    # incomplete source days (data team): service_code holds the source id
     row_count: int | None = None
-    baseline_median: float | None = None
+    baseline_median: float | None = None  # the weekday's mean (name kept for the renderers)
     is_missing: bool | None = None
+    p_lower_tail: float | None = None
+    incomplete_reason: str | None = None  # failed | suspect
+    failure_detail: str | None = None
+    completeness_note: str | None = None
+    # withheld breaches (data team): why, and the head it was held back from
+    withheld_reason: str | None = None
+    withheld_from: str | None = None  # the service code whose head did not get it
+    withheld_source_days: tuple[str, ...] | None = None  # 'source_id YYYY-MM-DD' gap days
 
 
 def _rows(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -119,189 +134,105 @@ def oldest_day(cfg: VigieConfig, day: dt.date, send_old: bool = False) -> dt.dat
     return dt.date(1, 1, 1) if send_old else day - dt.timedelta(days=cfg.alerts.max_age_days)
 
 
-GAP_FOR_ITEM = """
-    exists (
-        select 1 from intermediate.int_service_channel_day_gaps as g
-        where g.service_code = e.service_code and g.channel = e.channel
-          and g.local_date between cast(timezone(?, e.received_at) as date) and ?
-    )
+# The rows the night may send: paged grains, dated up to the night and within the age window
+# (is_recent, decided in dbt, or from ``oldest`` when a backfill asks for older ones).
+_PAGED = """
+    from intermediate.int_alert_candidates as c
+    where c.is_grain_paged and c.alert_on <= ? and (c.is_recent or c.alert_on >= ?)
 """
 
 
+def _findability(cfg: VigieConfig) -> tuple[dict[tuple[str, str], str], dict[str, str], dict[str, str]]:
+    """(source, mailbox name) -> address; source -> ticket link template; source -> name."""
+    addresses: dict[tuple[str, str], str] = {}
+    links: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for src in cfg.sources:
+        names[src.id] = src.display_name
+        for m in getattr(src, "mailboxes", None) or []:
+            address = getattr(m, "address", None)
+            if address:
+                addresses[(src.id, m.name)] = address
+        if getattr(src, "ticket_url", None):
+            links[src.id] = src.ticket_url
+    return addresses, links, names
+
+
 def collect(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date | None = None) -> list[Alert]:
-    """Every alert row the night could send (already-sent ones are filtered by the caller)."""
-    tz = cfg.collectivite.timezone
+    """Every alert row the night could send (already-sent ones are filtered by the caller):
+    items, breaches of complete periods, recoveries of sent breaches, and for the data team the
+    incomplete source days and the breaches held back (one ``withheld`` row each)."""
     oldest = oldest or oldest_day(cfg, day)
-    versions = cfg.all_commitments()  # every version of every id, oldest first
-
-    def target_of(commitment_id: str, received_at: dt.datetime) -> Any:
-        """The target of the version that judged the request (in force on its receipt date)."""
-        received_on = received_at.astimezone(cfg.tz).date()
-        found = [c for c in versions if c.id == commitment_id and c.valid_from <= received_on
-                 and (c.valid_to is None or received_on < c.valid_to)]
-        return found[-1].target if found else None
-
+    addresses, links, names = _findability(cfg)
     alerts: list[Alert] = []
     for r in _rows(
         con,
-        """
-        select period_grain, period_start, period_end, service_code, channel, commitment_id,
-               numerator, denominator, value, threshold
-        from marts.service_indicators
-        where indicator = 'compliance_rate' and is_breached and is_final and is_complete
-          and period_end > ? and period_end <= ? and list_contains(?, period_grain)
-        order by service_code, commitment_id, period_start, period_grain
-        """,
-        [oldest, day + dt.timedelta(days=1), list(cfg.alerts.breach_grains)],
-    ):
-        period = f"{r['period_grain']}:{r['period_start'].isoformat()}"
-        alerts.append(
-            Alert(
-                key=alert_key(r["commitment_id"], r["service_code"], period, BREACH),
-                kind=BREACH,
-                commitment_id=r["commitment_id"],
-                service_code=r["service_code"],
-                channel=r["channel"],
-                period=period,
-                period_grain=r["period_grain"],
-                period_start=r["period_start"],
-                period_end=r["period_end"],
-                numerator=r["numerator"],
-                denominator=r["denominator"],
-                value=r["value"],
-                threshold=r["threshold"],
-            )
-        )
-    for r in _rows(
-        con,
         f"""
-        select request_id, request_ref, commitment_id, service_code, channel, received_at,
-               deadline_at, responded_at, elapsed_value, elapsed_unit, status,
-               cast(timezone(?, deadline_at) as date) as deadline_on
-        from marts.commitment_evaluations as e
-        where status in ('missed', 'overdue') and deadline_at is not null and channel <> 'phone'
-          and cast(timezone(?, deadline_at) as date) between ? and ?
-          and not {GAP_FOR_ITEM}
-        order by service_code, commitment_id, deadline_at, request_ref, request_id
+        select c.* {_PAGED}
+          and (c.kind <> 'recovered' or c.previous_breach_key in (
+                select alert_key from alerts.alert_log where kind = 'breach'))
+        order by c.service_code, c.commitment_id, c.alert_on, c.kind, c.period, c.request_ref, c.alert_key
         """,
-        [tz, tz, oldest, day, tz, day],
+        [day, oldest],
     ):
-        target = target_of(r["commitment_id"], r["received_at"])
-        period = r["deadline_on"].isoformat()
-        alerts.append(
-            Alert(
-                key=alert_key(r["commitment_id"], r["service_code"], period, r["request_id"]),
-                kind=r["status"],
-                commitment_id=r["commitment_id"],
-                service_code=r["service_code"],
-                channel=r["channel"],
-                period=period,
-                request_ref=r["request_ref"],
-                received_at=r["received_at"],
-                deadline_at=r["deadline_at"],
-                responded_at=r["responded_at"],
-                elapsed_value=r["elapsed_value"],
-                elapsed_unit=r["elapsed_unit"],
-                target_value=target.value if target else None,
-                target_unit=target.unit if target else None,
-            )
+        kind = r["kind"]
+        source = r.get("source_id")
+        alert = Alert(
+            key=r["alert_key"], kind=kind, commitment_id=r["commitment_id"],
+            service_code=r["service_code"], channel=r["channel"], period=r["period"],
+            request_ref=r["request_ref"], period_grain=r["period_grain"],
+            period_start=r["period_start"], period_end=r["period_end"],
+            numerator=r["numerator"], denominator=r["denominator"], value=r["value"],
+            threshold=r["threshold"], received_at=r["received_at"], deadline_at=r["deadline_at"],
+            responded_at=r["responded_at"], elapsed_value=r["elapsed_value"],
+            elapsed_unit=r["elapsed_unit"], target_value=r["target_value"],
+            target_unit=r["target_unit"], request_id=r["request_id"], alert_on=r["alert_on"],
+            received_local_at=r["received_local_at"], deadline_local_at=r["deadline_local_at"],
+            responded_local_at=r["responded_local_at"],
+            mailbox=addresses.get((source, r["mailbox"]), r["mailbox"]) if r["mailbox"] else None,
+            ticket_number=r["ticket_number"],
+            ticket_url=(links[source].replace("{id}", str(r["ticket_number"]))
+                        if r["ticket_number"] is not None and source in links else None),
+            register_id=r["register_id"],
+            source_name=r["source_name"] or (names.get(source) if source else None),
+            row_count=r["row_count"], baseline_median=r["baseline_mean"],
+            is_missing=r["is_missing"], p_lower_tail=r["p_lower_tail"],
+            incomplete_reason=r["incomplete_reason"], failure_detail=r["failure_detail"],
+            completeness_note=r["completeness_note"], withheld_reason=r["withheld_reason"],
+            withheld_source_days=tuple(r["withheld_source_days"] or ()) or None,
         )
-    alerts.extend(_recovered(con, day, oldest, list(cfg.alerts.breach_grains)))
-    alerts.extend(_incomplete(con, day, oldest))
+        if kind == BREACH and r["is_withheld"]:
+            # not for the head tonight: the data team is told once (its own key)
+            alert = replace(alert, key=r["withheld_key"], kind=WITHHELD, withheld_from=r["service_code"])
+        alerts.append(alert)
     return alerts
 
 
-def _recovered(con: Any, day: dt.date, oldest: dt.date, grains: list[str]) -> list[Alert]:
-    """Periods that end a breach the head was told about (its key is in alerts.alert_log), at
-    the grains that page heads (``alerts.breach_grains``)."""
-    out = []
-    for r in _rows(
-        con,
-        """
-        select cur.period_grain, cur.period_start, cur.period_end, cur.service_code, cur.channel,
-               cur.commitment_id, cur.numerator, cur.denominator, cur.value, cur.threshold
-        from marts.service_indicators as cur
-        inner join marts.service_indicators as prev
-            on prev.indicator = 'compliance_rate' and prev.is_breached
-            and prev.commitment_id = cur.commitment_id and prev.service_code = cur.service_code
-            and prev.channel = cur.channel and prev.period_grain = cur.period_grain
-            and prev.period_end = cur.period_start
-        where cur.indicator = 'compliance_rate' and cur.is_final and cur.is_complete
-          and not cur.is_breached and cur.value >= cur.threshold and cur.denominator >= cur.min_volume
-          and cur.period_end > ? and cur.period_end <= ? and list_contains(?, cur.period_grain)
-          and exists (
-              select 1 from alerts.alert_log as l
-              where l.kind = 'breach' and l.commitment_id = prev.commitment_id
-                and l.service_code = prev.service_code
-                and l.period = prev.period_grain || ':' || strftime(prev.period_start, '%Y-%m-%d')
-          )
-        order by cur.service_code, cur.commitment_id, cur.period_start, cur.period_grain
-        """,
-        [oldest, day + dt.timedelta(days=1), grains],
-    ):
-        period = f"{r['period_grain']}:{r['period_start'].isoformat()}"
-        out.append(
-            Alert(
-                key=alert_key(r["commitment_id"], r["service_code"], period, RECOVERED),
-                kind=RECOVERED, commitment_id=r["commitment_id"], service_code=r["service_code"],
-                channel=r["channel"], period=period, period_grain=r["period_grain"],
-                period_start=r["period_start"], period_end=r["period_end"],
-                numerator=r["numerator"], denominator=r["denominator"], value=r["value"],
-                threshold=r["threshold"],
-            )
-        )
-    return out
-
-
-def _incomplete(con: Any, day: dt.date, oldest: dt.date) -> list[Alert]:
-    """Source business days with no data or a volume far below the weekday median."""
-    out = []
-    for r in _rows(
-        con,
-        """
-        select source_id, source_type, local_date, row_count, baseline_median, is_missing
-        from intermediate.int_source_day_completeness
-        where not is_complete and local_date between ? and ?
-        order by source_id, local_date
-        """,
-        [oldest, day],
-    ):
-        period = f"day:{r['local_date'].isoformat()}"
-        out.append(
-            Alert(
-                key=alert_key(DATA_QUALITY, r["source_id"], period, INCOMPLETE),
-                kind=INCOMPLETE, commitment_id=DATA_QUALITY, service_code=r["source_id"],
-                channel=r["source_type"], period=period, period_grain="day",
-                period_start=r["local_date"], period_end=r["local_date"] + dt.timedelta(days=1),
-                row_count=r["row_count"], baseline_median=r["baseline_median"],
-                is_missing=r["is_missing"],
-            )
-        )
-    return out
-
-
 def count_withheld(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date | None = None) -> int:
-    """Breaches and items the night did not send because their data is incomplete."""
-    tz = cfg.collectivite.timezone
+    """Breaches the night holds back because their period lacks data (told or not yet)."""
     oldest = oldest or oldest_day(cfg, day)
-    breaches = con.execute(
-        """
-        select count(*) from marts.service_indicators
-        where indicator = 'compliance_rate' and is_breached and is_final and not is_complete
-          and period_end > ? and period_end <= ? and list_contains(?, period_grain)
-        """,
-        [oldest, day + dt.timedelta(days=1), list(cfg.alerts.breach_grains)],
-    ).fetchone()[0]
-    items = con.execute(
-        f"""
-        select count(*) from marts.commitment_evaluations as e
-        where status in ('missed', 'overdue') and deadline_at is not null and channel <> 'phone'
-          and cast(timezone(?, deadline_at) as date) between ? and ?
-          and {GAP_FOR_ITEM}
-        """,
-        [tz, oldest, day, tz, day],
-    ).fetchone()[0]
-    return int(breaches) + int(items)
+    return int(con.execute(
+        f"select count(*) {_PAGED} and c.kind = 'breach' and c.is_withheld", [day, oldest]
+    ).fetchone()[0])
+
+
+def earlier_items(con: Any, breaches: list[Alert]) -> dict[str, int]:
+    """Per breach key: late requests of its period already sent in an earlier digest (a digest
+    lists each request once; the breach line says how many were told before)."""
+    out: dict[str, int] = {}
+    for b in breaches:
+        if b.kind != BREACH or b.period_start is None or b.period_end is None:
+            continue
+        out[b.key] = int(con.execute(
+            f"""
+            select count(*) from {CANDIDATES} as c
+            where c.kind in ('missed', 'overdue') and c.commitment_id = ? and c.service_code = ?
+              and c.alert_on >= ? and c.alert_on < ?
+              and c.alert_key in (select alert_key from alerts.alert_log)
+            """,
+            [b.commitment_id, b.service_code, b.period_start, b.period_end],
+        ).fetchone()[0])
+    return out
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,141 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from vigie.alerts.collect import Alert, alert_key
+from vigie.alerts.collect import BREACH, INCOMPLETE, WITHHELD, Alert, alert_key
 from vigie.alerts.digest import digest_id_for
-from vigie.alerts.render import MAX_ITEMS_PER_SECTION, Texts, plural, render_html, render_text
+from vigie.alerts.render import (
+    MAX_ITEMS_PER_SECTION,
+    Phrase,
+    Texts,
+    pct,
+    plural,
+    render_html,
+    render_text,
+)
 from vigie.config import VigieConfig
 
 log = logging.getLogger(__name__)
 
 CHECKS = "checks"
+
+# The data team's notice about incomplete data (issue 11 item 8): what was held back from which
+# head, the likely cause, and the exact commands to rerun or confirm the night.
+NOTICE_WORDS = {
+    "fr": {
+        "title": "Qualité des données",
+        "sec_incomplete": "Journées de source incomplètes (les taux des périodes concernées sont retenus ; les demandes en retard sont envoyées quand même)",
+        "sec_withheld": "Engagements manqués retenus : non envoyés aux responsables tant que la période est incomplète",
+        "sec_todo": "Que faire",
+        "failed_line": "{source} — {day} : l'extraction a échoué{detail}.",
+        "suspect_line": "{source} — {day} : {rows:ligne reçue|lignes reçues} pour une moyenne de {mean} ce jour de semaine (probabilité {p}) : probablement une source en panne ou en retard.",
+        "withheld_line": "Retenu pour {head} ({service}) : {line} Cause : {reason}.",
+        "rerun": "Si la source {source} a rattrapé son retard pour le {day} : {command}",
+        "confirm": "Si le {day} était réellement calme pour {source} : {command}",
+        "then": "Ce qui était retenu est envoyé une seule fois, la nuit où la période est complète.",
+        "p_tiny": "inférieure à 0,01 %",
+        "data_team": "l'équipe données",
+    },
+    "en": {
+        "title": "Data quality",
+        "sec_incomplete": "Incomplete source days (the rates of the periods concerned are held back; late requests are sent anyway)",
+        "sec_withheld": "Commitment misses held back: not sent to heads while the period is incomplete",
+        "sec_todo": "What to do",
+        "failed_line": "{source} — {day}: the extract failed{detail}.",
+        "suspect_line": "{source} — {day}: {rows:row landed|rows landed} against a mean of {mean} on that weekday (probability {p}): probably a source down or late.",
+        "withheld_line": "Held back from {head} ({service}): {line} Cause: {reason}.",
+        "rerun": "If source {source} has caught up for {day}: {command}",
+        "confirm": "If {day} really was quiet for {source}: {command}",
+        "then": "What was held back is sent once, on the night its period is complete.",
+        "p_tiny": "below 0.01%",
+        "data_team": "the data team",
+    },
+}
+
+
+def notice_title(lang: str) -> str:
+    return NOTICE_WORDS[lang]["title"]
+
+
+def config_arg(cfg: VigieConfig) -> str:
+    """The configuration file to put in the commands: the one this process runs with."""
+    import os
+
+    return os.environ.get("VIGIE_CONFIG") or str(cfg.base_dir / "vigie.yml")
+
+
+def _source_days(alerts: list[Alert]) -> list[tuple[str, dt.date]]:
+    """(source id, day) of every incomplete day the notice talks about, in order."""
+    found: set[tuple[str, dt.date]] = set()
+    for a in alerts:
+        if a.kind == INCOMPLETE and a.period_start is not None:
+            found.add((a.service_code, a.period_start))
+        for item in a.withheld_source_days or ():
+            source, _, day = item.partition(" ")
+            found.add((source, dt.date.fromisoformat(day)))
+    return sorted(found, key=lambda x: (x[1], x[0]))
+
+
+def notice_sections(cfg: VigieConfig, texts: Texts, day: dt.date, alerts: list[Alert],
+                    labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The data team's notice as digest sections: incomplete source days with their likely
+    cause, breaches held back and from whom, then the exact commands (rerun once the source
+    caught up, or confirm the day), sources by their human name."""
+    lang = texts.lang
+    words = NOTICE_WORDS[lang]
+    names = {s.id: s.display_name for s in cfg.sources}
+    blocks: list[dict[str, Any]] = []
+    incomplete = [a for a in alerts if a.kind == INCOMPLETE]
+    if incomplete:
+        lines = []
+        for a in incomplete:
+            assert a.period_start is not None
+            source = names.get(a.service_code, a.source_name or a.service_code)
+            when = texts.w("period_day").format(d=texts.date(a.period_start))
+            if a.incomplete_reason == "failed":
+                detail = f" ({a.failure_detail[:200]})" if a.failure_detail else ""
+                lines.append(Phrase(words["failed_line"], lang).format(source=source, day=when, detail=detail))
+            else:
+                p = a.p_lower_tail or 0.0
+                p_text = words["p_tiny"] if p < 0.0001 else pct(p, lang).replace(",0 %", " %")
+                mean = f"{(a.baseline_median or 0.0):.1f}"
+                lines.append(Phrase(words["suspect_line"], lang).format(
+                    source=source, day=when, rows=a.row_count or 0,
+                    mean=mean.replace(".", ",") if lang == "fr" else mean, p=p_text))
+        blocks.append({"title": words["sec_incomplete"], "lines": lines, "more": ""})
+    withheld = [a for a in alerts if a.kind == WITHHELD]
+    if withheld:
+        lines = []
+        for a in withheld:
+            service = cfg.service(a.service_code) if a.service_code in {s.code for s in cfg.services} else None
+            head = service.head.name if service and service.head else words["data_team"]
+            breach = replace(a, kind=BREACH)
+            lines.append(Phrase(words["withheld_line"], lang).format(
+                head=head, service=service.name if service else a.service_code,
+                line=texts.line(breach, labels.get(a.commitment_id, a.commitment_id)),
+                reason=a.withheld_reason or "?"))
+        blocks.append({"title": words["sec_withheld"], "lines": lines, "more": ""})
+    todo = []
+    conf = config_arg(cfg)
+    for source_id, gap_day in _source_days(alerts):
+        source = names.get(source_id, source_id)
+        when = texts.date(gap_day)
+        rerun = (f"vigie run --config {conf} --from {gap_day.isoformat()} --to {gap_day.isoformat()}"
+                 + (f" && vigie run --config {conf} --from {day.isoformat()} --to {day.isoformat()}"
+                    if gap_day != day else ""))
+        todo.append(Phrase(words["rerun"], lang).format(source=source, day=when, command=rerun))
+        confirm = (f"vigie confirm-day --config {conf} --source {source_id} --day {gap_day.isoformat()}"
+                   f" && vigie run --config {conf} --from {day.isoformat()} --to {day.isoformat()}")
+        todo.append(Phrase(words["confirm"], lang).format(source=source, day=when, command=confirm))
+    if todo:
+        todo.append(words["then"])
+        blocks.append({"title": words["sec_todo"], "lines": todo, "more": ""})
+    return [{"name": words["title"], "blocks": blocks, "charts": []}]
 
 
 @dataclass(frozen=True)

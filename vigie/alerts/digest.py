@@ -24,12 +24,22 @@ from email.utils import format_datetime, formataddr
 from typing import Any
 
 from vigie.alerts.chart import chart_grains, section_charts
-from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert, TrendPoint
+from vigie.alerts.collect import (
+    BREACH,
+    INCOMPLETE,
+    ITEM_KINDS,
+    NOTICE_KINDS,
+    RECOVERED,
+    WITHHELD,
+    Alert,
+    TrendPoint,
+)
 from vigie.alerts.render import MAX_ITEMS_PER_SECTION, Texts, plural, render_html, render_text
 from vigie.config import Person, VigieConfig
 from vigie.intervals import night_for_day
 
-SECTION_ORDER = (BREACH, "overdue", "missed", RECOVERED, INCOMPLETE)
+SECTION_ORDER = (BREACH, "overdue", "missed", RECOVERED, INCOMPLETE, WITHHELD)
+GRAIN_ORDER = {"day": 0, "week": 1, "month": 2}
 
 
 @dataclass(frozen=True)
@@ -71,11 +81,13 @@ def route(cfg: VigieConfig, service_code: str) -> tuple[Person, list[Person]]:
 
 
 def group_digests(cfg: VigieConfig, alerts: list[Alert]) -> list[Digest]:
-    """One digest per head address; services and alerts in a stable order."""
+    """One digest per head address; services and alerts in a stable order. The data team's
+    notice (incomplete source days, breaches held back) joins the data team's digest; its
+    source ids are not service sections."""
     known = {s.code for s in cfg.services}
     by_head: dict[str, tuple[Person, list[Person], list[str], list[Alert]]] = {}
     for a in alerts:
-        code = a.service_code if a.service_code in known and a.kind != INCOMPLETE else None
+        code = a.service_code if a.service_code in known and a.kind not in NOTICE_KINDS else None
         if code is None:  # data quality, or a service removed from the configuration: the data team
             head, deputies = cfg.collectivite.data_team, []
         else:
@@ -84,7 +96,7 @@ def group_digests(cfg: VigieConfig, alerts: list[Alert]) -> list[Digest]:
         for d in deputies:
             if d.email.lower() not in {x.email.lower() for x in entry[1]} and d.email.lower() != head.email.lower():
                 entry[1].append(d)
-        if a.service_code not in entry[2]:
+        if a.kind not in NOTICE_KINDS and a.service_code not in entry[2]:
             entry[2].append(a.service_code)
         entry[3].append(a)
     digests = []
@@ -102,7 +114,11 @@ def group_digests(cfg: VigieConfig, alerts: list[Alert]) -> list[Digest]:
 
 
 def subject_for(cfg: VigieConfig, digest: Digest, texts: Texts) -> str:
+    from vigie.alerts.data_team import notice_title
+
     names = ", ".join(_service_name(cfg, c) for c in digest.service_codes)
+    if any(a.kind in NOTICE_KINDS for a in digest.alerts):
+        names = ", ".join(x for x in (names, notice_title(texts.lang)) if x)
     parts = [plural(k, digest.count(k), texts.lang) for k in SECTION_ORDER if digest.count(k)]
     return f"[Vigie] {names} : {', '.join(parts)}" if texts.lang == "fr" else f"[Vigie] {names}: {', '.join(parts)}"
 
@@ -114,6 +130,50 @@ def _service_name(cfg: VigieConfig, code: str) -> str:
         return code
 
 
+def _capped(texts: Texts, lines: list[str]) -> tuple[list[str], str]:
+    if len(lines) <= MAX_ITEMS_PER_SECTION:
+        return lines, ""
+    return lines[:MAX_ITEMS_PER_SECTION], texts.w("more").format(n=len(lines) - MAX_ITEMS_PER_SECTION)
+
+
+def service_blocks(
+    texts: Texts, labels: dict[str, str], alerts: list[Alert], earlier: dict[str, int]
+) -> list[dict[str, Any]]:
+    """A service section's blocks (issue 11 items 4 and 5): each breach with the late and
+    overdue requests behind it, then the late requests of no breach, then the recoveries.
+
+    A request appears once: under the finest breached period of this digest that holds its
+    deadline (the week before the month), else in its own block; requests of the period told
+    in an earlier digest are counted, not listed again (``earlier``: breach key -> count).
+    Calls are period figures only: a phone breach lists no request."""
+    used: set[str] = set()
+    blocks: list[dict[str, Any]] = []
+    breaches = sorted((a for a in alerts if a.kind == BREACH),
+                      key=lambda a: (GRAIN_ORDER.get(a.period_grain or "", 3), a.commitment_id,
+                                     a.period_start or dt.date.min))
+    for b in breaches:
+        label = labels.get(b.commitment_id, b.commitment_id)
+        behind = [a for a in alerts if a.kind in ITEM_KINDS and a.key not in used
+                  and a.commitment_id == b.commitment_id and a.alert_on is not None
+                  and b.period_start is not None and b.period_end is not None
+                  and b.period_start <= a.alert_on < b.period_end]
+        used.update(a.key for a in behind)
+        lines = [texts.line(a, label) for a in behind]
+        if earlier.get(b.key):
+            lines.append(texts.w("earlier_items").format(n=earlier[b.key]))
+        if b.channel == "phone":
+            lines.append(texts.w("phone_figures"))
+        lines, more = _capped(texts, lines)
+        blocks.append({"title": texts.line(b, label), "lines": lines, "more": more})
+    for kind in ("overdue", "missed", RECOVERED):
+        rows = [a for a in alerts if a.kind == kind and a.key not in used]
+        if rows:
+            lines, more = _capped(texts, [texts.line(a, labels.get(a.commitment_id, a.commitment_id))
+                                          for a in rows])
+            blocks.append({"title": texts.w(f"sec_{kind}"), "lines": lines, "more": more})
+    return blocks
+
+
 def render_digest(
     cfg: VigieConfig,
     day: dt.date,
@@ -121,6 +181,7 @@ def render_digest(
     trends: dict[str, dict[str, list[TrendPoint]]],
     *,
     now: dt.datetime | None = None,
+    earlier: dict[str, int] | None = None,
 ) -> Rendered:
     """Subject, text, HTML (with inline charts) and the assembled EmailMessage."""
     texts = Texts(cfg.alerts.language, cfg.tz)
@@ -130,35 +191,28 @@ def render_digest(
     sections: list[dict[str, Any]] = []
     images: dict[str, bytes] = {}
     for code in digest.service_codes:
-        blocks = []
-        for kind in SECTION_ORDER:
-            rows = [a for a in digest.alerts if a.service_code == code and a.kind == kind]
-            if not rows:
-                continue
-            lines = [texts.line(a, labels.get(a.commitment_id, a.commitment_id)) for a in rows]
-            more = ""
-            if len(lines) > MAX_ITEMS_PER_SECTION:
-                more = texts.w("more").format(n=len(lines) - MAX_ITEMS_PER_SECTION)
-                lines = lines[:MAX_ITEMS_PER_SECTION]
-            blocks.append({"title": texts.w(f"sec_{kind}"), "lines": lines, "more": more})
+        mine = [a for a in digest.alerts if a.service_code == code and a.kind not in NOTICE_KINDS]
+        blocks = service_blocks(texts, labels, mine, earlier or {})
         charts = []  # one per grain the section's rate lines talk about (vigie.alerts.chart)
         grains = chart_grains(a for a in digest.alerts if a.service_code == code)
         for chart in section_charts(trends.get(code, {}), grains, labels, texts, day):
             cid = f"chart-{code.lower()}-{chart.grain}.{digest.digest_id}@{domain}"
             images[cid] = chart.png
             charts.append({"cid": cid, "alt": chart.alt})
-        kinds = {a.kind for a in digest.alerts if a.service_code == code}
-        name = (texts.w("source_section").format(source=code) if kinds == {INCOMPLETE}
-                else _service_name(cfg, code))
-        sections.append({"name": name, "blocks": blocks, "charts": charts})
+        sections.append({"name": _service_name(cfg, code), "blocks": blocks, "charts": charts})
+    notice = [a for a in digest.alerts if a.kind in NOTICE_KINDS]
+    if notice:  # the data team's notice: what was held back from whom, why, what to do
+        from vigie.alerts.data_team import notice_sections
+
+        sections.extend(notice_sections(cfg, texts, day, notice, labels))
     subject = subject_for(cfg, digest, texts)
     context = {
         "lang": texts.lang,
         "subject": subject,
         "hello": texts.w("hello"),
-        "intro": texts.w("intro").format(
+        "intro": " ".join([texts.w("intro").format(
             night=texts.date(day), as_of=f"{texts.date(night.end.date())} 00:00"
-        ),
+        )] + ([texts.w("expected")] if digest.service_codes else [])),
         "sections": sections,
         "footer": texts.w("footer"),
     }

@@ -88,6 +88,16 @@ WORDS = {
         "incomplete_point": "données incomplètes",
         "footer": "Message automatique de Vigie : ne pas répondre. Les demandes sont désignées par leur référence, jamais par l'identité des usagers. Seules les nouveautés sont signalées : une alerte n'est jamais envoyée deux fois.",
         "date": "{d:%d/%m/%Y}",
+        # issue 11 item 4: requests findable, one line of what is expected (findable refs below)
+        "withheld": ("engagement manqué retenu", "engagements manqués retenus"),
+        "expected": "Ce qui est attendu de vous : traiter les demandes listées (répondre, ou clore dans l'outil ce qui a été réglé autrement) et, pour un engagement non tenu, en voir la cause avec votre équipe.",
+        "earlier_items": "{n:autre demande de cette période, signalée|autres demandes de cette période, signalées} dans un message précédent.",
+        "phone_figures": "Appels : chiffres de la période uniquement.",
+        "at": "{d} à {t}",
+        "ref_ticket": "ticket GLPI n° {n}",
+        "ref_ticket_link": "ticket GLPI n° {n} ({url})",
+        "ref_email": "{ref} (boîte {mailbox})",
+        "ref_register": "{ref} ({source})",
     },
     "en": {
         "breach": ("commitment missed", "commitments missed"),
@@ -132,6 +142,15 @@ WORDS = {
         "incomplete_point": "incomplete data",
         "footer": "Automatic message from Vigie: do not reply. Requests are named by their reference, never by a person's identity. Only new findings are reported: an alert is never sent twice.",
         "date": "{d:%Y-%m-%d}",
+        "withheld": ("commitment miss held back", "commitment misses held back"),
+        "expected": "What is expected of you: deal with the requests listed (answer them, or close in their tool what was settled otherwise) and, for a commitment not kept, look into its cause with your team.",
+        "earlier_items": "{n:other request|other requests} of this period told in an earlier message.",
+        "phone_figures": "Calls: period figures only.",
+        "at": "{d} at {t}",
+        "ref_ticket": "GLPI ticket #{n}",
+        "ref_ticket_link": "GLPI ticket #{n} ({url})",
+        "ref_email": "{ref} (mailbox {mailbox})",
+        "ref_register": "{ref} ({source})",
     },
 }
 
@@ -208,6 +227,38 @@ class Texts:
             return self.w("period_week").format(a=self.date(start), b=self.date(end - dt.timedelta(days=1)))
         return self.w("period_month").format(m=MONTHS[self.lang][start.month - 1], y=start.year)
 
+    def when(self, local: dt.datetime | None, instant: dt.datetime | None = None) -> str:
+        """'12/11/2026 à 09:14': local wall-clock time to the minute (issue 11 item 4), from the
+        mart's local column, else from the UTC instant; '?' when neither is known."""
+        if local is None and instant is not None:
+            local = instant.astimezone(self.tz).replace(tzinfo=None)
+        if local is None:
+            return "?"
+        return self.w("at").format(d=self.date(local.date()), t=f"{local:%H:%M}")
+
+    def deadline(self, local: dt.datetime | None, instant: dt.datetime | None = None) -> str:
+        """A day-unit deadline (23:59:59 local) by its date alone; a deadline in business minutes
+        or hours with its time."""
+        if local is None and instant is not None:
+            local = instant.astimezone(self.tz).replace(tzinfo=None)
+        if local is None:
+            return "?"
+        return self.date(local.date()) if local.time() >= dt.time(23, 59) else self.when(local)
+
+    def findable(self, a: Alert) -> str:
+        """How the people who handle the request find it: a GLPI ticket by number (and link),
+        an email by its mailbox, a register row by its id and register; else the reference."""
+        ref = a.request_ref or "?"
+        if a.ticket_number is not None:
+            if a.ticket_url:
+                return self.w("ref_ticket_link").format(n=a.ticket_number, url=a.ticket_url)
+            return self.w("ref_ticket").format(n=a.ticket_number)
+        if a.mailbox:
+            return self.w("ref_email").format(ref=ref, mailbox=a.mailbox)
+        if a.register_id and a.source_name:
+            return self.w("ref_register").format(ref=a.register_id, source=a.source_name)
+        return ref
+
     def quantity(self, value: float, unit: str | None) -> str:
         """'1 jour ouvré', '1,5 jour ouvré', '2 jours ouvrés' / '1 business day', '2 business days'."""
         forms = UNITS[self.lang].get(unit or "")
@@ -243,11 +294,11 @@ class Texts:
         target = a.target_value
         over = elapsed - target if target is not None else None
         fields = {
-            "ref": a.request_ref or "?",
+            "ref": self.findable(a),
             "label": label,
-            "received": self.date(a.received_at) if a.received_at else "?",
-            "deadline": self.date(a.deadline_at) if a.deadline_at else "?",
-            "responded": self.date(a.responded_at) if a.responded_at else "?",
+            "received": self.when(a.received_local_at, a.received_at),
+            "deadline": self.deadline(a.deadline_local_at, a.deadline_at),
+            "responded": self.when(a.responded_local_at, a.responded_at),
             "elapsed": self.quantity(elapsed, a.elapsed_unit or a.target_unit),
             "target": self.quantity(target, a.target_unit) if target is not None else "?",
             "over": _num(over, self.lang) if over is not None else "?",

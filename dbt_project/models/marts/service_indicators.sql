@@ -148,18 +148,21 @@ unioned as (
 ),
 
 -- Completeness (issue 7): a period is incomplete when one of its days, up to the night, lacks
--- data from a source feeding the service and channel (int_service_channel_day_gaps).
+-- data from a source feeding the service, channel and commitment (int_service_channel_day_gaps;
+-- issue 11: commitment_id null = the cell's volume rows).
 period_gaps as (
     select
         u.period_grain as gap_grain,
         u.period_start as gap_start,
         u.service_code as gap_service,
         u.channel as gap_channel,
+        u.commitment_id as gap_commitment,
         string_agg(distinct g.completeness_note, '; ' order by g.completeness_note) as completeness_note
-    from (select distinct period_grain, period_start, period_end, service_code, channel from unioned) as u
+    from (select distinct period_grain, period_start, period_end, service_code, channel, commitment_id from unioned) as u
     inner join {{ ref('int_service_channel_day_gaps') }} as g
         on g.service_code = u.service_code
         and g.channel = u.channel
+        and g.commitment_id is not distinct from u.commitment_id
         and g.local_date >= u.period_start
         and g.local_date < u.period_end
     group by all
@@ -191,3 +194,4 @@ left join period_gaps as pg
     and pg.gap_start = unioned.period_start
     and pg.gap_service is not distinct from unioned.service_code
     and pg.gap_channel = unioned.channel
+    and pg.gap_commitment is not distinct from unioned.commitment_id
