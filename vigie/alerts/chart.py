@@ -200,6 +200,7 @@ def figure(kept: dict[str, list[TrendPoint]], periods: list[dt.date], grain: str
     any_incomplete = False
     for n, (cid, points) in enumerate(kept.items()):
         color, marker, size = COLORS[n % len(COLORS)], MARKERS[n % len(MARKERS)], SIZES[n % len(SIZES)]
+        size *= 1.0 if len(periods) <= 14 else 0.6  # 28 daily points must not touch each other
         by_period = {p.period_start: p for p in points}
         ys = [by_period[p].value if p in by_period and by_period[p].value is not None else math.nan
               for p in periods]
@@ -230,6 +231,7 @@ def figure(kept: dict[str, list[TrendPoint]], periods: list[dt.date], grain: str
     ticks = list(range(0, len(periods), every))
     ax.set_xticks(ticks)
     ax.set_xticklabels([short_label(grain, periods[i], lang, with_year=(i == 0 or periods[i].month == 1))
+                        .replace(" ", "\n") if grain == "month" else short_label(grain, periods[i], lang)
                         for i in ticks], fontsize=10)
     ax.set_xlim(-0.6, len(periods) - 0.4)
     ax.set_ylim(0, 1.05)
