@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from expectations.suites import Check, SuiteSpec
+from expectations.suites import GX_SEVERITY, Check, SuiteSpec
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ DATASOURCE = "vigie"
 SITE_NAME = "vigie"
 FINGERPRINT_KEY = "vigie_fingerprint"
 INDEX_RESULTS_LIMIT = 100  # about five nights of results on the Data Docs index page
+_OFFLINE = "expectations.data_docs_offline"
+_SEVERITY = "expectations.data_docs_severity"
+_PAGE_VIEW = {"module_name": _OFFLINE, "class_name": "OfflinePageView"}
 
 
 @dataclass
@@ -70,9 +73,26 @@ def _open_project(root: Path, docs_dir: Path) -> GxProject:
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
         # The index page lists the newest results only: building it loads every listed result,
         # and after 28 nights x ~19 batches that alone took 2 s. Older pages stay on disk.
+        # Views: pages load their styles and scripts from the site's static/vendor/, never a
+        # CDN (expectations.data_docs_offline). Renderers and index builder: a failed warning
+        # is shown as a warning, not "Failed" (expectations.data_docs_severity).
         "site_index_builder": {
-            "class_name": "DefaultSiteIndexBuilder",
+            "module_name": _SEVERITY,
+            "class_name": "SeveritySiteIndexBuilder",
             "validation_results_limit": INDEX_RESULTS_LIMIT,
+            "renderer": {"module_name": _SEVERITY, "class_name": "SeveritySiteIndexPageRenderer"},
+            "view": {"module_name": _OFFLINE, "class_name": "OfflineIndexPageView"},
+        },
+        "site_section_builders": {
+            "expectations": {"view": _PAGE_VIEW},
+            "validations": {
+                "renderer": {
+                    "module_name": _SEVERITY,
+                    "class_name": "SeverityValidationResultsPageRenderer",
+                },
+                "view": _PAGE_VIEW,
+            },
+            "profiling": {"view": _PAGE_VIEW},
         },
     }
     sites = context.list_data_docs_sites()
@@ -106,7 +126,9 @@ def _expectation(check: Check) -> Any:
     if check.where:
         kwargs["row_condition"] = _condition(check.where)
     meta = {"severity": check.severity, "why": check.why, **check.extra_meta}
-    return cls(**kwargs, meta=meta)
+    if check.description:
+        kwargs["description"] = check.description
+    return cls(**kwargs, meta=meta, severity=GX_SEVERITY[check.severity])
 
 
 def ensure_suite(project: GxProject, spec: SuiteSpec) -> Any:
@@ -167,6 +189,9 @@ def build_docs(project: GxProject, result_ids: list[Any]) -> Path:
     Only this run's results are re-rendered (earlier nights' pages are already on disk), so
     the cost per night does not grow with the history.
     """
+    from expectations.data_docs_offline import install_static_assets
+
     ctx = project.context
     ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=result_ids or None)
+    install_static_assets(project.docs_dir)
     return project.docs_dir / "index.html"

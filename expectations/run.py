@@ -165,10 +165,9 @@ def _mart_frames(cfg: VigieConfig, day: dt.date) -> tuple[dict[str, Any], Any, s
                 return {}, None, f"table marts.{mart} is missing in {wh}: run the transform for {day}"
         final = con.sql(
             """
-            -- threshold and min_volume are those of the commitment version that judged the
-            -- rows (versions under one id may differ): the suite compares against these columns.
-            select *, value - threshold as margin_to_threshold,
-                   denominator >= min_volume as reaches_min_volume
+            -- is_breached and threshold are those of the commitment version that judged the
+            -- row (versions under one id may differ); the suite checks each row's finding.
+            select *
             from marts.service_indicators
             where indicator = 'compliance_rate' and is_final and period_end = ?
               and is_complete  -- issue 7: an incomplete period is not a business finding
@@ -176,7 +175,9 @@ def _mart_frames(cfg: VigieConfig, day: dt.date) -> tuple[dict[str, Any], Any, s
             """,
             params=[day + dt.timedelta(days=1)],
         ).df()
-        return frames, final, None
+        from expectations.commitment_findings import add_findings
+
+        return frames, add_findings(final, cfg), None
     finally:
         con.close()
 
@@ -191,9 +192,11 @@ def _short(value: Any) -> str:
 
 
 def _fmt(value: Any) -> str:
-    """Rates as 0.5714 rather than 0.5714285714285714 in messages."""
+    """Rates as 0.5714 rather than 0.5714285714285714, a period start as 2026-11-09."""
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, dt.datetime) and value.tzinfo is None and value.time() == dt.time(0):
+        return value.date().isoformat()  # a DuckDB DATE read through pandas
     return str(value)
 
 

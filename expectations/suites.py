@@ -25,10 +25,17 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.landing_schemas import ALL_TABLES, REJECTS, REJECTS_TABLE
+from expectations.commitment_findings import percent
 from vigie.config import CHANNELS, VigieConfig
 
 BLOCKING = "blocking"
 WARNING = "warning"
+# GX 1.x's own ``severity`` field of an expectation, per Vigie severity: Data Docs show a failed
+# warning as a warning (expectations.data_docs_severity), GX's summaries rank failures by it.
+GX_SEVERITY = {BLOCKING: "critical", WARNING: "warning"}
+# Bumped when the way a Check becomes a GX expectation changes (2: GX severity and
+# description), so that suites stored by an earlier version are rewritten once.
+SUITE_FORMAT = 2
 
 # Suite parameters filled per batch by expectations.run (so a suite does not change nightly).
 P_SOURCE_ID = "source_id"  # list with the batch's source id
@@ -86,6 +93,8 @@ class Check:
     why: str
     where: tuple[tuple[str, str, Any], ...] = ()
     extra_meta: dict[str, Any] = field(default_factory=dict)
+    # Shown in Data Docs instead of GX's generated sentence (GX 1.x ``description``).
+    description: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +104,7 @@ class Check:
             "why": self.why,
             "where": [list(w) for w in self.where],
             "meta": self.extra_meta,
+            "description": self.description,
         }
 
 
@@ -109,7 +119,8 @@ class SuiteSpec:
     def fingerprint(self) -> str:
         """Stable hash of the suite's content: unchanged fingerprint = no rewrite of the suite."""
         body = json.dumps(
-            {"name": self.name, "checks": [c.as_json() for c in self.checks], "index": self.index_columns},
+            {"name": self.name, "checks": [c.as_json() for c in self.checks],
+             "index": self.index_columns, "format": SUITE_FORMAT},
             sort_keys=True,
             default=str,
         )
@@ -375,29 +386,36 @@ def mart_suites() -> list[SuiteSpec]:
 
 
 COMMITMENTS_SUITE = "commitments"
-COMMITMENT_INDEX_COLUMNS = ("service_code", "period_grain", "period_start", "denominator")
+COMMITMENT_INDEX_COLUMNS = ("service_code", "period_grain", "period_start")
 
 
 def commitments_suite(cfg: VigieConfig) -> SuiteSpec:
-    """One warning expectation per configured commitment: rate >= threshold where volume counts.
+    """One warning expectation per configured commitment: no breached period among tonight's.
 
     Validated against the compliance rows of ``marts.service_indicators`` whose period became
-    final with the night (see expectations.run.commitment_frame), so each breach is a finding
-    once, on the night its period closes.
+    final with the night (expectations.run._mart_frames), so each breach is a finding once, on
+    the night its period closes. Breached is the mart's ``is_breached`` (one definition, in
+    dbt); ``finding`` is its sentence (expectations.commitment_findings), so Data Docs list
+    "Accueil — semaine du 2 novembre 2026 : 80 % (8 sur 10) pour un seuil de 90 %", not margins.
     """
     checks = []
     latest = {c.id: c for c in cfg.all_commitments()}  # sorted by valid_from: the newest wins
     for c in sorted(latest.values(), key=lambda c: c.id):
-        # One expectation per id, whatever its versions: each row carries the threshold and
-        # minimum volume of the version that judged it (expectations.run.commitment rows).
+        # One expectation per id, whatever its versions: each row's finding is worded with the
+        # threshold of the version that judged it.
+        rule = f"seuil {percent(c.threshold)}, volume minimal {c.min_volume} ({c.reference})"
         checks.append(
             Check(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "margin_to_threshold", "min_value": 0},
+                "ExpectColumnValuesToBeNull",
+                {"column": "finding"},
                 WARNING,
-                f"{c.label} — seuil {c.threshold:.0%}, volume minimal {c.min_volume} ({c.reference})",
-                where=(("commitment_id", "==", c.id), ("reaches_min_volume", "==", True)),
+                f"{c.label} — {rule}",
+                where=(("commitment_id", "==", c.id),),
                 extra_meta={"commitment_id": c.id},
+                description=(
+                    f"{c.label} — {rule} : aucune période close cette nuit sous le seuil"
+                    " (chaque valeur listée est une période où l'engagement n'a pas été tenu)"
+                ),
             )
         )
     return SuiteSpec(COMMITMENTS_SUITE, tuple(checks), index_columns=COMMITMENT_INDEX_COLUMNS)

@@ -91,10 +91,13 @@ def test_suites_are_generated_from_the_contract_and_config(cfg) -> None:
     assert {c.severity for c in spec.checks} == {"blocking", "warning"}
     csuite = commitments_suite(cfg)
     assert [c.extra_meta["commitment_id"] for c in csuite.checks] == ["email_response_5bd", "phone_pickup_rate"]
-    # Each row carries the threshold and minimum volume of the version that judged it.
-    assert csuite.checks[0].kwargs == {"column": "margin_to_threshold", "min_value": 0}
-    assert csuite.checks[0].where == (
-        ("commitment_id", "==", "email_response_5bd"), ("reaches_min_volume", "==", True))
+    # Each row carries the mart's is_breached (judged by the version in force) and, when
+    # breached, its finding sentence: the check is "no finding" (issue 11 item 9).
+    assert csuite.checks[0].expectation == "ExpectColumnValuesToBeNull"
+    assert csuite.checks[0].kwargs == {"column": "finding"}
+    assert csuite.checks[0].where == (("commitment_id", "==", "email_response_5bd"),)
+    assert csuite.checks[0].description.startswith(
+        "Courriels : réponse sous 5 jours ouvrés — seuil 90\u00a0%, volume minimal 3 (local)")
     assert all(c.severity == "warning" for c in csuite.checks)
     assert landing_suite("email_messages").fingerprint == spec.fingerprint
 
@@ -109,9 +112,11 @@ def test_clean_night_reports_breach_as_warning_and_builds_docs(cfg) -> None:
     assert len(breaches) == 1
     b = breaches[0]
     assert b.severity == "warning"
-    assert b.expectation == "expect_column_values_to_be_between[email_response_5bd]"
+    assert b.expectation == "expect_column_values_to_be_null[email_response_5bd]"
     assert "service_code=ETAT_CIVIL" in b.observed and "period_grain=day" in b.observed
-    assert "denominator=5" in b.observed
+    assert "period_start=2026-11-16" in b.observed
+    assert ("finding=État civil — journée du 16 novembre 2026 : 40\u00a0% (2 sur 5)"
+            " pour un seuil de 90\u00a0%") in b.observed
     assert result.warnings == breaches  # the landed rows are clean
     # 3 sources: pbx 1 table, mail 1 table, glpi 8 tables, + 3 rejects = 13; marts 3 + commitments
     assert len(result.outcomes) == 17
@@ -273,7 +278,7 @@ def test_changed_commitment_rewrites_the_suite_in_the_same_process(cfg) -> None:
     assert result.breached_commitments == []
     stored = json.loads((cfg.path("var/gx") / "gx" / "expectations" / "commitments.json").read_text())
     whys = sorted(e["meta"]["why"] for e in stored["expectations"])
-    assert "seuil 40%" in whys[0]
+    assert "seuil 40\u00a0%" in whys[0]
 
 
 REGISTER_AND_SURVEY_SOURCES = [
