@@ -141,14 +141,6 @@ def _check_cdr_csv(cfg: VigieConfig, s: AsteriskCdrCsvSource) -> Iterator[Check]
     yield ok(where, f"{files[0]} ({shape})")
 
 
-def _maildir_folder(mailbox_dir: Path, folder: str, layout: str) -> Path:
-    """Where a folder lives: Maildir++ (INBOX = the mailbox directory, F = ``.F``) or fs
-    (``<mailbox>/INBOX``, ``<mailbox>/Sent``: mbsync, offlineimap, Dovecot ``LAYOUT=fs``)."""
-    from connectors.email.maildir import folder_dir
-
-    return folder_dir(mailbox_dir, folder) if layout == "maildir++" else mailbox_dir / folder
-
-
 def _is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() or (path / "new").is_dir()
 
@@ -156,8 +148,11 @@ def _is_maildir(path: Path) -> bool:
 def _check_maildir_folder(
     s: MaildirSource, where: str, mdir: Path, role: str, folder: str
 ) -> Check:
-    layout = str(getattr(s, "layout", "maildir++"))
-    fdir = _maildir_folder(mdir, folder, layout)
+    """One folder, where the configured layout puts it (the connector's ``folder_dir``); when
+    it is not there but the other layout holds it, that layout is named."""
+    from connectors.email.maildir import folder_dir
+
+    fdir = folder_dir(mdir, folder, s.layout)
     if _is_maildir(fdir):
         absent = [d for d in MAILDIR_SUBDIRS if not (fdir / d).is_dir()]
         if absent:
@@ -166,22 +161,17 @@ def _check_maildir_folder(
                 "and tmp/): is it a complete copy of the mailbox?"
             )
         return ok(where, f"{role} folder {folder!r}: {fdir}")
-    other = "fs" if layout == "maildir++" else "maildir++"
-    found = _maildir_folder(mdir, folder, other)
-    reads = "the service's replies" if role == "sent" else "citizens' messages"
-    if _is_maildir(found):
-        fix = (
-            f"set sources[{s.id}].layout: {other}"
-            if "layout" in type(s).model_fields
-            else "Vigie reads the Maildir++ layout: INBOX is the mailbox directory, F is .F"
-        )
+    other = "fs" if s.layout == "maildir++" else "maildir++"
+    if _is_maildir(folder_dir(mdir, folder, other)):
         return problem(
-            where, f"{role} folder {folder!r} is not at {fdir} ({layout} layout) but a Maildir "
-            f"was found at {found} ({other} layout): {fix}"
+            where, f"{role} folder {folder!r} is not at {fdir} ({s.layout} layout) but a "
+            f"Maildir was found at {folder_dir(mdir, folder, other)} ({other} layout): set "
+            f"sources[{s.id}].layout: {other}"
         )
+    reads = "the service's replies are" if role == "sent" else "citizens' messages are"
     return problem(
-        where, f"{role} folder {folder!r} not found at {fdir} (no cur/ or new/); {reads} are "
-        f"read from it: set it to the folder's name ({layout} layout), {SKIP_HINT}"
+        where, f"{role} folder {folder!r} not found at {fdir} (no cur/ or new/); {reads} "
+        f"read from it: set it to the folder's name ({s.layout} layout), {SKIP_HINT}"
     )
 
 

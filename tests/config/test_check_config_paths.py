@@ -116,7 +116,7 @@ def test_maildir_folders_need_cur_new_tmp_and_the_other_layout_is_named(tmp_path
         "sources[mail].mailboxes[urba].inbox", "sources[mail].mailboxes[urba].sent",
         "sources[mail].mailboxes[ccas].sent", "sources[mail].mailboxes[accueil].path",
     ]
-    assert f"a Maildir was found at {root}/urba/INBOX (fs layout)" in problems[0]
+    assert f"a Maildir was found at {root}/urba/INBOX (fs layout): set sources[mail].layout: fs" in problems[0]
     assert f"sent folder 'Sent' not found at {root}/ccas/.Sent (no cur/ or new/)" in problems[2]
     assert f"no mailbox directory {root}/accueil" in problems[3]
     assert "ok       sources[mail].mailboxes[ec].inbox: inbox folder 'INBOX'" in "\n".join(out)
