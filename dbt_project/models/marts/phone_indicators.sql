@@ -12,9 +12,13 @@
     - average_speed_of_answer_seconds = mean wait of answered calls;
     - wait bands over answered calls, upper bound inclusive (a 15 s wait is in 0-15, the reading
       of "answered within 15 s"): [0,15], (15,30], (30,45], (45,60], (60,90], (90,inf);
-    - wazo_answered_rate = answered / (received - closed), closed = out_of_hours calls: Wazo
-      call-logd's queue statistic, shown so a Wazo site can reconcile; it keeps short abandons in
-      the denominator, so it is <= pickup_rate.
+    - wazo_answered_rate = Wazo call-logd's answered_rate over the service's queue visits
+      (int_phone_queue_visits), as a fraction: answered / (answered + abandoned + full +
+      leaveempty + joinempty + timeout), closed and diverted calls out of the denominator, every
+      queue a call visits counted (marts.phone_queue_statistics has it per queue and hour,
+      rounded as Wazo shows it); null for a CDR-only service (no queue visits). Shown beside
+      pickup_rate so that a Wazo site can reconcile (DECISIONLOG.md, Part 4, "Wazo's answered
+      rate").
     Answered within T per phone commitment comes from the engine: phone_commitment_indicators. -#}
 with grains as (
     {{ period_grains() }}
@@ -37,6 +41,31 @@ call_periods as (
         c.*
     from calls as c
     cross join grains as g
+),
+
+wazo_visits as (
+    select
+        service_code,
+        wazo_status,
+        {{ local_date('entered_at') }} as entered_on
+    from {{ ref('int_phone_queue_visits') }}
+    where wazo_status is not null
+      and service_code is not null
+      and entered_at < {{ as_of() }}
+),
+
+wazo_counted as (
+    select
+        g.period_grain,
+        {{ period_start('g.period_grain', 'v.entered_on') }} as period_start,
+        v.service_code,
+        count(*) filter (where v.wazo_status = 'answered') as wazo_answered,
+        count(*) filter (
+            where v.wazo_status in ('answered', 'abandoned', 'full', 'leaveempty', 'joinempty', 'timeout')
+        ) as wazo_denominator
+    from wazo_visits as v
+    cross join grains as g
+    group by all
 ),
 
 counted as (
@@ -67,10 +96,10 @@ counted as (
 )
 
 select
-    period_grain,
-    period_start,
-    cast({{ period_end('period_grain', 'period_start') }} as date) as period_end,
-    service_code,
+    counted.period_grain,
+    counted.period_start,
+    cast({{ period_end('counted.period_grain', 'counted.period_start') }} as date) as period_end,
+    counted.service_code,
     cast(calls_received as bigint) as calls_received,
     cast(calls_offered as bigint) as calls_offered,
     cast(calls_answered as bigint) as calls_answered,
@@ -91,8 +120,12 @@ select
     cast(answered_wait_60_90 as bigint) as answered_wait_60_90,
     cast(answered_wait_90_plus as bigint) as answered_wait_90_plus,
     case
-        when calls_received - out_of_hours_calls > 0
-            then calls_answered / (calls_received - out_of_hours_calls)
+        when wazo_counted.wazo_denominator > 0
+            then wazo_counted.wazo_answered / wazo_counted.wazo_denominator
     end as wazo_answered_rate,
-    {{ is_period_final(period_end('period_grain', 'period_start')) }} as is_final
+    {{ is_period_final(period_end('counted.period_grain', 'counted.period_start')) }} as is_final
 from counted
+left join wazo_counted
+    on counted.period_grain = wazo_counted.period_grain
+    and counted.period_start = wazo_counted.period_start
+    and counted.service_code = wazo_counted.service_code
