@@ -125,6 +125,10 @@ class SeverityValidationResultsPageRenderer(ValidationResultsPageRenderer):
     @classmethod
     def _render_validation_header(cls, validation_results: Any) -> Any:
         header = super()._render_validation_header(validation_results)
+        # GX reads the asset from batch_kwargs, which its dataframe assets leave empty ("None").
+        header.subheader.string_template["params"]["data_asset_name"] = _resolve_asset_name(
+            validation_results
+        )
         if result_status(validation_results) == WARNING:
             params = header.subheader.string_template["params"]
             params["success"] = WARNING_LABEL

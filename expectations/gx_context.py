@@ -187,11 +187,16 @@ def build_docs(project: GxProject, result_ids: list[Any]) -> Path:
     """Render this run's validation results and the index page; return the index path.
 
     Only this run's results are re-rendered (earlier nights' pages are already on disk), so
-    the cost per night does not grow with the history.
+    the cost per night does not grow with the history. Exception: a site without the vendored
+    assets yet (new, or written by a Vigie whose pages used CDNs) is rendered whole once,
+    which GX bounds to the suites and the newest INDEX_RESULTS_LIMIT results, so every page
+    the index links to loads its assets locally.
     """
     from expectations.data_docs_offline import install_static_assets
 
     ctx = project.context
-    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=result_ids or None)
+    offline_ready = (project.docs_dir / "static" / "vendor").is_dir()
+    ids = (result_ids or None) if offline_ready else None
+    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=ids)
     install_static_assets(project.docs_dir)
     return project.docs_dir / "index.html"

@@ -205,6 +205,7 @@ def test_commitments_page_names_service_period_rate_and_threshold(docs: Path) ->
     assert (f"Urbanisme — journée du 15 novembre 2026 : 66,7{NBSP}% (2 sur 3) pour un seuil de 90{NBSP}%"
             in text)
     assert f"Courriels : réponse sous 5 jours ouvrés — seuil 90{NBSP}%, volume minimal 3" in text
+    assert re.search(r"Data asset:\s+marts\.service_indicators\.final_tonight", text)
     assert RAW_FLOAT.findall(text) == []
     assert "-0.2" not in text and "0.666" not in text and "margin" not in text
     suite = _text(docs / "expectations" / "commitments.html")
@@ -226,6 +227,27 @@ def test_percent_is_rounded_and_never_shows_a_breach_at_its_threshold() -> None:
         f"Accueil — semaine du 2 novembre 2026 : 80{NBSP}% (8 sur 10) pour un seuil de 90{NBSP}%")
     with pytest.raises(ValueError, match="unknown period grain 'year'"):
         period_words("year", dt.date(2026, 1, 1))
+
+
+def test_a_site_from_before_offline_assets_is_rendered_whole_once(tmp_path: Path) -> None:
+    """Pages written by a Vigie that linked CDNs are re-rendered when the vendored assets
+    arrive, so the index never links to a page that needs the internet."""
+    mail = [{"id": "mail", "type": "maildir", "path": "x/maildir",
+             "mailboxes": [{"name": "ec", "path": "ec", "service": "ETAT_CIVIL"}]}]
+    cfg = make_config(tmp_path, sources=mail)
+    land(cfg, "mail", SUNDAY, {"email_messages": [_message(SUNDAY, "inbox")]})
+    create_warehouse(cfg)
+    run_checks(cfg, SUNDAY)
+    docs = cfg.path(cfg.outputs.data_docs)
+    old = _page(docs, "validations", "landing.email_messages", SUNDAY, "vigie-mail.email_messages")
+    old.write_text('<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>')
+    shutil.rmtree(docs / "static" / "vendor")
+
+    land(cfg, "mail", MONDAY, {"email_messages": [_message(MONDAY, "inbox")]})
+    run_checks(cfg, MONDAY)
+    assert "code.jquery.com" not in old.read_text(encoding="utf-8")
+    assert "static/vendor/jquery/jquery.min.js" in old.read_text(encoding="utf-8")
+    assert (docs / "static" / "vendor" / "jquery" / "jquery.min.js").is_file()
 
 
 def _require_chromium() -> None:
