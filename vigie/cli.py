@@ -215,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--days", type=_positive, default=None,
                    help="only the last N nights (default: 28, stretched to cross a holiday)")
     m.set_defaults(func=cmd_demo)
+
+    from vigie.trigger import add_parser as add_trigger_parser
+
+    add_trigger_parser(sub)
     return p
 
 

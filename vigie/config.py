@@ -611,6 +611,23 @@ class Retention(_Strict):
     landed_days: int | None = Field(default=None, ge=MIN_LANDED_DAYS)
 
 
+class Schedule(_Strict):
+    """How the scheduler waits for a night's sources (DECISIONLOG Part 1 "Nights never mix").
+
+    A source that fails its extract is retried every ``retry_minutes`` until ``wait_minutes``
+    have passed; then the night is built with what landed, the failed source's days are
+    incomplete and the data team is told."""
+
+    wait_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    retry_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # How often the triggerer looks at dropped register and survey exports (latency of a drop).
+    export_poll_seconds: int = Field(default=30, ge=1, le=3600)
+
+    @property
+    def retries(self) -> int:
+        return -(-self.wait_minutes // self.retry_minutes)  # ceil: never less wait than asked
+
+
 class VigieConfig(_Strict):
     version: Literal[1] = 1
     collectivite: Collectivite
@@ -624,6 +641,7 @@ class VigieConfig(_Strict):
     email: EmailRules = EmailRules()
     pseudonymisation: Pseudonymisation = Pseudonymisation()
     retention: Retention = Retention()
+    schedule: Schedule = Schedule()
     # Filled by load_config: the directory relative paths resolve against.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

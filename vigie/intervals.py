@@ -1,8 +1,8 @@
 """The nightly data interval, as Vigie reads it (DECISIONLOG: "The night's day").
 
-Airflow's ``CronDataIntervalTimetable("0 2 * * *", timezone=<collectivité zone>)`` gives the run
-that starts at 02:00 on D+1 the interval [D 02:00, D+1 02:00). Vigie calls D the *night's day*
-(the local date of the interval start) and works on the local calendar day D:
+Airflow's ``CronPartitionTimetable("0 2 * * *", run_offset=-1, key_format="%Y-%m-%d")`` in the
+collectivité's zone gives the run that starts at 02:00 on D+1 the partition key ``D``. Vigie
+calls D the *night's day* and works on the local calendar day D:
 connectors read what was received in [D 00:00, D+1 00:00) local, and every status is evaluated
 as of D+1 00:00 local (domain.md §5). The two hours between midnight and the run give late log
 writers time to flush. A day, not an interval, is what the whole pipeline passes around.
@@ -59,15 +59,19 @@ def night_for_day(day: dt.date, timezone: str) -> NightInterval:
 def day_from_context(context: Any, timezone: str) -> dt.date:
     """The night's day of a running task.
 
-    Order: ``dag_run.conf["day"]`` (set by ``vigie run`` and by manual backfills of
-    asset-triggered DAGs), then the newest triggering asset event's ``extra["day"]``
-    (downstream DAGs in production), then the local date of the data interval start
-    (scheduled extract DAGs).
+    Order: ``dag_run.conf["day"]`` (set by ``vigie run`` and ``vigie trigger``), then the run's
+    partition key (scheduled and backfilled extract runs: the run of D+1 02:00 carries ``D``;
+    ``vigie_night`` runs: the night whose families all landed), then the newest triggering asset
+    event's ``extra["day"]``, then the local date of the data interval start (a run triggered
+    with a logical date only).
     """
     dag_run = context.get("dag_run")
     conf = getattr(dag_run, "conf", None) or {}
     if conf.get("day"):
         return dt.date.fromisoformat(str(conf["day"]))
+    partition_key = context.get("partition_key") or getattr(dag_run, "partition_key", None)
+    if partition_key:
+        return dt.date.fromisoformat(str(partition_key)[:10])
     events = context.get("triggering_asset_events") or {}
     days = []
     for evs in getattr(events, "values", lambda: [])():

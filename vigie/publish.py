@@ -151,6 +151,23 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
     return snapshot
 
 
+def published_night(cfg: VigieConfig) -> dt.date | None:
+    """The night of the snapshot BI users see now (``main.snapshot_info``), or None."""
+    import duckdb
+
+    snapshot = cfg.path(cfg.outputs.bi_snapshot)
+    if not snapshot.is_file():
+        return None
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        row = con.execute("select max(night) from main.snapshot_info").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
 def open_warehouse_for_reading(path: Path):  # noqa: ANN201 - duckdb imported lazily
     """A connection that only reads the warehouse.
 

@@ -138,9 +138,17 @@ def run_nights(
 def _run_one_night(
     dags: dict[str, object], logical_date: dt.datetime, day: dt.date, timings: dict[str, float]
 ) -> str | None:
-    """Run the chain for one night; return None, or what failed (later DAGs are skipped)."""
+    """Run the chain for one night; return None, or what failed.
+
+    As under the scheduler (DECISIONLOG Part 1 "Nights never mix"), a failed extract DAG does
+    not stop the night: its sources left failure markers, the night is built with what landed
+    and their days are incomplete; the night is still reported as failed. A failure of
+    ``vigie_night`` (dbt, blocking checks, delivery) ends the night."""
     from airflow.utils.state import DagRunState
 
+    from vigie.airflow_dags import EXTRACT_DAG_IDS
+
+    failures = []
     for dag_id, dag in dags.items():
         t0 = time.monotonic()
         dr = dag.test(logical_date=logical_date, run_conf={"day": day.isoformat()})  # type: ignore[attr-defined]
@@ -149,5 +157,9 @@ def _run_one_night(
             failed = [
                 ti.task_id for ti in dr.get_task_instances() if ti.state not in ("success", "skipped")
             ]
-            return f"{dag_id} failed (tasks {failed}); later DAGs of the night not run"
-    return None
+            if dag_id in EXTRACT_DAG_IDS:
+                failures.append(f"{dag_id} failed (tasks {failed}); the night was built without it")
+                continue
+            failures.append(f"{dag_id} failed (tasks {failed})")
+            break
+    return "; ".join(failures) or None
