@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -31,7 +32,7 @@ from h5_builders import make_config  # noqa: E402
 
 from vigie.alerts.chart import WINDOWS, chart_grains, figure, grain_chart, section_charts  # noqa: E402
 from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert, TrendPoint  # noqa: E402
-from vigie.alerts.digest import Digest, render_digest  # noqa: E402
+from vigie.alerts.digest import Digest, group_digests, render_digest  # noqa: E402
 from vigie.alerts.render import UNITS, WORDS, Phrase, Texts, plural  # noqa: E402
 
 DAY = dt.date(2026, 11, 16)  # Monday; the last final week is 9-15 Nov
@@ -82,7 +83,8 @@ def grammar_problems(text: str, lang: str) -> list[str]:
     if lang == "fr":
         if "répondue" in text:
             problems.append("'répondue le' (a request is answered, not 'répondue')")
-        english = ENGLISH_IN_FRENCH.findall(text.replace("Data Docs", ""))
+        prose = re.sub(r"\S*(?:/|--|\w-\w)\S*", " ", text.replace("Data Docs", ""))  # paths, commands
+        english = ENGLISH_IN_FRENCH.findall(prose)
         if english:
             problems.append(f"English in French text: {sorted(set(english))}")
     return problems
@@ -143,7 +145,7 @@ def _incomplete(rows: int, median: float | None, i: int = 0) -> Alert:
 
 
 def _digest(alerts: list[Alert]) -> Digest:
-    codes = tuple(sorted({a.service_code for a in alerts}))
+    codes = tuple(sorted({a.service_code for a in alerts if a.kind != INCOMPLETE}))
     return Digest(digest_id="0" * 24, to=(), cc=(), service_codes=codes, alerts=tuple(alerts))
 
 
@@ -210,16 +212,21 @@ def test_whole_digests_and_notices_read_right_with_1_and_2_of_everything(lang, n
     ]
     weeks = {"email_response_5bd": [TrendPoint(D(2026, 11, 9) - dt.timedelta(weeks=k), 0.9, 0.9)
                                     for k in range(n)]}
-    rendered = render_digest(cfg, DAY, _digest(alerts), {"ETAT_CIVIL": weeks}, now=_utc(DAY))
+    digests = group_digests(cfg, alerts)  # the head's digest, and the data team's notice
+    assert len(digests) == 2
+    rendered = [render_digest(cfg, DAY, d, {"ETAT_CIVIL": weeks}, now=_utc(DAY)) for d in digests]
     failure = SimpleNamespace(suite="landing.email_messages", batch="mail.email_messages",
                               expectation="expect_column_values_to_be_in_set", column="folder_role",
                               observed="['drafts']")
     _, notice_subject, notice_text = render_notice(cfg, DAY, [failure] * n, "var/data_docs/index.html",
                                                    "1" * 24, now=_utc(DAY))
-    html_text = re.sub(r"<[^>]+>", " ", rendered.html)
-    for name, text in [("subject", rendered.subject), ("text", rendered.text), ("html", html_text),
-                       ("notice subject", notice_subject), ("notice", notice_text)]:
+    texts = [(f"{r.subject}: {part}", text) for r in rendered
+             for part, text in [("subject", r.subject), ("text", r.text), ("html", html.unescape(
+                 re.sub(r"<[^>]+>", " ", r.html)))]]
+    texts += [("notice subject", notice_subject), ("notice", notice_text)]
+    for name, text in texts:
         assert (name, grammar_problems(text, lang)) == (name, [])
+    assert not [r.subject for r in rendered if re.search(r"== .+ ==\n\s*(== |--)", r.text)]  # no empty section
 
 
 # --- charts ------------------------------------------------------------------------------------
