@@ -227,6 +227,9 @@ def test_whole_digests_and_notices_read_right_with_1_and_2_of_everything(lang, n
     for name, text in texts:
         assert (name, grammar_problems(text, lang)) == (name, [])
     assert not [r.subject for r in rendered if re.search(r"== .+ ==\n\s*(== |--)", r.text)]  # no empty section
+    notice = next(r.text for r in rendered if "mail" in r.text)
+    assert ("moyenne de 40 ce jour" if lang == "fr" else "mean of 40 ") in notice  # not '40,0'
+
 
 
 # --- charts ------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from vigie.alerts.render import (
     MAX_ITEMS_PER_SECTION,
     Phrase,
     Texts,
+    number,
     pct,
     plural,
     render_html,
@@ -120,10 +121,9 @@ def notice_sections(cfg: VigieConfig, texts: Texts, day: dt.date, alerts: list[A
             else:
                 p = a.p_lower_tail or 0.0
                 p_text = words["p_tiny"] if p < 0.0001 else pct(p, lang).replace(",0 %", " %")
-                mean = f"{(a.baseline_median or 0.0):.1f}"
                 lines.append(Phrase(words["suspect_line"], lang).format(
                     source=source, day=when, rows=a.row_count or 0,
-                    mean=mean.replace(".", ",") if lang == "fr" else mean, p=p_text))
+                    mean=number(a.baseline_median or 0.0, lang), p=p_text))
         blocks.append({"title": words["sec_incomplete"], "lines": lines, "more": ""})
     withheld = [a for a in alerts if a.kind == WITHHELD]
     if withheld:

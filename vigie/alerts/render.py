@@ -160,6 +160,11 @@ def _num(x: float, lang: str) -> str:
     return text.replace(".", ",") if lang == "fr" else text
 
 
+def number(x: float, lang: str) -> str:
+    """'40', '5,5' / '5.5': one decimal at most, none when whole (a person writes 40, not 40,0)."""
+    return _num(round(x, 1), lang)
+
+
 def pct(x: float, lang: str) -> str:
     value = round(x * 100, 1)
     return f"{_num(value, lang)} %" if lang == "fr" else f"{_num(value, lang)}%"
