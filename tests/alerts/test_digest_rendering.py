@@ -321,18 +321,36 @@ def test_same_data_same_png() -> None:
 
 # --- headless Chromium screenshots -------------------------------------------------------------
 
+def _late(kind: str, ref: str, received: dt.datetime, due: dt.date, elapsed: float, **where: object) -> Alert:
+    """A late request of the email commitment as the marts give it, local times included."""
+    responded = dt.datetime(2026, 11, 13, 16, 2) if kind == "missed" else None
+    return Alert(key=ref, kind=kind, commitment_id="email_response_5bd", service_code="ETAT_CIVIL",
+                 channel=str(where.pop("channel", "email")), period=due.isoformat(), request_ref=ref,
+                 received_at=received.replace(tzinfo=PARIS), received_local_at=received,
+                 deadline_at=dt.datetime.combine(due, dt.time(23, 59, 59), tzinfo=PARIS),
+                 deadline_local_at=dt.datetime.combine(due, dt.time(23, 59, 59)),
+                 responded_at=responded.replace(tzinfo=PARIS) if responded else None,
+                 responded_local_at=responded, elapsed_value=elapsed, elapsed_unit="business_days",
+                 target_value=5.0, target_unit="business_days", alert_on=due, **where)  # type: ignore[arg-type]
+
+
 def example_digest(tmp_path: Path):
-    """A small commune's digest for État civil on night 16 Nov 2026: a weekly email breach,
-    a weekly phone breach, two requests; five weeks of history, one week lacking data, and both
-    commitments at 90 % on the same week."""
+    """A small commune's digest for État civil on night 16 Nov 2026: the weekly email breach
+    with the three late requests behind it (two emails by mailbox and receipt time, a GLPI
+    ticket by number and link), the weekly phone breach; five weeks of history, one week
+    lacking data, both commitments at 90 % on the same week."""
     cfg = _cfg(tmp_path)
     phone = Alert(key="p", kind=BREACH, commitment_id="phone_pickup_rate", service_code="ETAT_CIVIL",
                   channel="phone", period="week:2026-11-09", period_grain="week", period_start=D(2026, 11, 9),
-                  period_end=D(2026, 11, 16), numerator=151, denominator=196, value=151 / 196, threshold=0.85)
+                  period_end=D(2026, 11, 16), numerator=151, denominator=196, value=151 / 196, threshold=0.85,
+                  alert_on=D(2026, 11, 15))
+    mailbox = "etat-civil@mairie-exemple.fr"
     alerts = [
-        replace(_breach(8, 8 / 13), denominator=13), phone,
-        replace(_item("overdue", 7), request_ref="MEL-3f2a9c1e", target_value=5.0),
-        replace(_item("missed", 6), request_ref="GLPI-1284", target_value=5.0),
+        replace(_breach(8, 8 / 13), denominator=13, alert_on=D(2026, 11, 15)), phone,
+        _late("overdue", "MEL-3f2a9c1e", dt.datetime(2026, 11, 2, 9, 14), D(2026, 11, 9), 10, mailbox=mailbox),
+        _late("missed", "MEL-81d07b55", dt.datetime(2026, 11, 3, 17, 48), D(2026, 11, 10), 8, mailbox=mailbox),
+        _late("missed", "GLPI-1284", dt.datetime(2026, 11, 4, 11, 5), D(2026, 11, 12), 7, channel="online",
+              ticket_number=1284, ticket_url="https://glpi.mairie-exemple.fr/front/ticket.form.php?id=1284"),
     ]
     email = _weeks([0.92, 0.9, 0.95, 0.87, 8 / 13])
     email[3] = TrendPoint(email[3].period_start, 0.87, 0.9, is_complete=False)

@@ -320,9 +320,9 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 {% for s in sections %}
 <h2 style="font-size: 18px; border-bottom: 2px solid #1f4e79; color: #1f4e79;">{{ s.name }}</h2>
 {% for block in s.blocks %}
-<h3 style="font-size: 15px;">{{ block.title }}</h3>
+<h3 style="font-size: 15px;">{{ block.title|urlize }}</h3>
 <ul>
-{% for line in block.lines %}<li>{{ line }}</li>
+{% for line in block.lines %}<li>{{ line|urlize }}</li>
 {% endfor %}</ul>
 {% if block.more %}<p><em>{{ block.more }}</em></p>{% endif %}
 {% endfor %}
