@@ -58,7 +58,7 @@ def _fill(engine: sa.Engine, s: dict) -> None:
     with engine.begin() as c:
         c.execute(
             sa.text(
-                f"CREATE TABLE cdr ({common}, start {ts}, answer {ts}, {end} {ts}, {tail}, disposition varchar(45))"
+                f"CREATE TABLE cdr ({common}, start {ts}, answer {ts}, {end} {ts}, {tail}, disposition varchar(45), sequence integer)"
             )
         )  # noqa: E501
         c.execute(
@@ -89,6 +89,8 @@ def _fill(engine: sa.Engine, s: dict) -> None:
                 ),  # noqa: E501
                 row | {"disp": text},
             )
+        # Asterisk's schema numbers its CDRs (sequence): landed, it orders a call's legs
+        c.execute(sa.text("UPDATE cdr SET sequence = 7"))
 
 
 @pytest.fixture(scope="module", params=sorted(SERVERS))
@@ -162,6 +164,7 @@ def test_asterisk_schema_text_disposition(server, tmp_path, monkeypatch):
     assert legs[0]["billsec"] == 12  # NO ANSWER with billsec > 0 lands as is
     assert legs[0]["dstchannel"] == "Local/XXXXXXXXXX@from-internal-0000000b;1"
     assert legs[0]["src_key"] is not None and legs[0]["linkedid"] == "1792888200.3"
+    assert {leg["sequence"] for leg in legs} == {7}
 
 
 def test_integer_disposition_and_an_unknown_code(server, tmp_path, monkeypatch):
@@ -177,3 +180,4 @@ def test_freepbx_calldate_schema_derives_answer_and_end(server, tmp_path, monkey
     # end = calldate + duration; answer = end - billsec when billsec > 0.
     assert _summary(legs) == [NO_ANSWER_VOICE_MENU, ANSWERED, BUSY]
     assert rejects == []
+    assert {leg["sequence"] for leg in legs} == {None}  # FreePBX's table has no sequence
