@@ -114,7 +114,9 @@ def _check_imap(s: ImapSource) -> Iterator[Check]:
 
 
 def _check_wazo(s: WazoCdrSource) -> Check:
+    """One page of one CDR from call-logd, with the source's token, TLS and timeout."""
     import json
+    import urllib.error
     import urllib.request
 
     from connectors.telephony.wazo_cdr import base_url
@@ -128,7 +130,10 @@ def _check_wazo(s: WazoCdrSource) -> Check:
         )
         with urllib.request.urlopen(request, timeout=s.timeout_seconds, context=context) as resp:
             json.load(resp)
-    except Exception as exc:  # HTTP errors, refused, bad JSON: one line
+    except urllib.error.HTTPError as exc:
+        hint = " (token expired or lacking call-logd.cdr.read?)" if exc.code in (401, 403) else ""
+        return problem(where, f"connection {s.connection_id!r}: {url} answered HTTP {exc.code}{hint}")
+    except Exception as exc:  # refused, TLS, not JSON: one line
         return problem(where, f"connection {s.connection_id!r}: {_reason(exc)}")
     return ok(where, f"connection {s.connection_id!r}: {url} answers")
 

@@ -8,8 +8,10 @@ import json
 import os
 import socket
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,43 @@ def test_smtp_greets_or_is_refused(tmp_path, monkeypatch, smtp_server) -> None:
     (check,) = check_connections(load_config(site))
     assert (check.status, check.message) == (
         "problem", f"connection 'vigie_smtp' (smtp 127.0.0.1:{closed}): {REFUSED}")
+
+
+class _CallLogd(BaseHTTPRequestHandler):
+    """call-logd's GET /1.0/cdr: one token is valid."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server hook name
+        if self.headers.get("X-Auth-Token") != "good-token":
+            self.send_response(401)
+            self.end_headers()
+            return
+        body = json.dumps({"items": [], "total": 0, "filtered": 0}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_wazo_answers_or_refuses_the_token(tmp_path, monkeypatch) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CallLogd)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        url = f"http://127.0.0.1:{port}/api/call-logd/1.0/cdr"
+        monkeypatch.setenv("AIRFLOW_CONN_WAZO_OK", f"http://:good-token@127.0.0.1:{port}/api/call-logd")
+        monkeypatch.setenv("AIRFLOW_CONN_WAZO_OLD", f"http://:expired@127.0.0.1:{port}/api/call-logd")
+        cfg = load_config(write_site(tmp_path, [
+            {"id": "wazo_ok", "type": "wazo_cdr", "connection_id": "wazo_ok"},
+            {"id": "wazo_old", "type": "wazo_cdr", "connection_id": "wazo_old"},
+        ]))
+        checks = check_connections(cfg)
+    finally:
+        server.shutdown()
+    assert [(c.status, c.message) for c in checks] == [
+        ("ok", f"connection 'wazo_ok': {url} answers"),
+        ("problem", f"connection 'wazo_old': {url} answered HTTP 401 (token expired or lacking "
+                    "call-logd.cdr.read?)"),
+    ]
