@@ -199,7 +199,8 @@ select
         when is_suspect then
             source_name || ' : ' || row_count || (case when row_count < 2 then ' ligne' else ' lignes' end)
             || ' le ' || day_fr || ' pour une moyenne de '
-            || replace(cast(round(baseline_mean, 1) as varchar), '.', ',')
+            -- '5,5', '400' (not '400,0'): as a person writes a mean
+            || regexp_replace(replace(cast(round(baseline_mean, 1) as varchar), '.', ','), ',0$', '')
             || ' ce jour de semaine (probabilité '
             || case
                 when p_lower_tail < 0.0001 then 'inférieure à 0,01 %'
