@@ -115,9 +115,15 @@ def test_check_config_warns_about_a_readable_or_disagreeing_key_file(tmp_path, m
     assert [c.status for c in check_key(cfg)] == ["ok"]
 
 
-def test_demo_key_is_generated_once_then_kept(tmp_path, no_key_env) -> None:
+def test_demo_key_is_generated_once_then_kept(tmp_path, monkeypatch, no_key_env) -> None:
     cfg = load_config(_site_with_key_file(tmp_path, content=None))
     path = tmp_path / "secrets" / "pseudo.key"
+    # a connection variable read before the file, but without a key: said, no file written
+    monkeypatch.setenv(CONN, "generic://host")
+    with pytest.raises(PseudonymisationKeyMissing, match="'vigie_pseudonymisation' has no password"):
+        ensure_demo_key(cfg)
+    assert not path.exists()
+    monkeypatch.delenv(CONN)
     assert ensure_demo_key(cfg) == (
         f"pseudonymisation key: generated {path} (mode 0600; keep it with your backups)")
     key = path.read_bytes()

@@ -11,9 +11,12 @@ that is public.
 
 from __future__ import annotations
 
+import os
+
 from vigie.config import VigieConfig
 from vigie.secrets import (
     PseudonymisationKeyMissing,
+    env_var_name,
     find_pseudonymisation_key,
     key_file_path,
     write_new_key,
@@ -24,15 +27,16 @@ def ensure_demo_key(cfg: VigieConfig) -> str:
     """Make sure the demo has a key; return one line saying where it is (never the key).
 
     A key that is already found (environment, key file, connection) is kept. Otherwise, when the
-    configuration names a ``key_file`` that does not exist yet, a new key is written there. Any
-    other problem (an empty or short key file, no key_file and no key anywhere) is raised as is:
-    the demo never replaces a key that exists.
+    configuration names a ``key_file`` that does not exist yet (and no connection variable would
+    be read before it), a new key is written there. Any other problem (an empty or short key
+    file, no key_file and no key anywhere) is raised as is: the demo never replaces a key.
     """
     try:
         return f"pseudonymisation key: {find_pseudonymisation_key(cfg).origin}"
     except PseudonymisationKeyMissing:
         path = key_file_path(cfg)
-        if path is None or path.exists():
+        shadowed = os.environ.get(env_var_name(cfg.pseudonymisation.key_connection_id), "").strip()
+        if path is None or path.exists() or shadowed:
             raise
     write_new_key(path)
     return f"pseudonymisation key: generated {path} (mode 0600; keep it with your backups)"
