@@ -14,6 +14,8 @@ index builder and index renderer: expectations.gx_context) and change only the s
 - a result whose failures are all warnings: "Status: Warning" on its page, and "Warning" in
   the index's status column (and its filter) instead of "Failed";
 - a result with one failed ``critical`` expectation (or one without severity): "Failed", as GX.
+The table renderer also writes "no rows to check" where GX wrote "NaN% null" (a commitment
+with no period closing tonight: its row condition keeps no row).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ WARNING = "warning"
 FAILED = "failed"
 
 WARNING_LABEL = "Warning"
+NO_ROWS = "no rows to check"
 WARNING_ICON_CLASSES = ["fas", "fa-exclamation-triangle", "vigie-warning-icon"]
 
 
@@ -95,9 +98,13 @@ class SeverityTableContentBlockRenderer(ValidationResultsTableContentBlockRender
                               runtime_configuration: Any = None, **kwargs: Any) -> Any:
             rows = row_fn(configuration=configuration, result=result,
                           runtime_configuration=runtime_configuration, **kwargs)
-            raised = (result.exception_info or {}).get("raised_exception") if result else False
-            if result is not None and not raised and expectation_is_warning(result):
+            if result is None:
+                return rows
+            raised = (result.exception_info or {}).get("raised_exception")
+            if not raised and expectation_is_warning(result):
                 rows[0][0] = _warning_cell("failed, severity warning: the run goes on")
+            if (result.result or {}).get("element_count") == 0 and len(rows[0]) > 2:
+                rows[0][2] = NO_ROWS  # GX writes "NaN% null" when a row condition keeps no row
             return rows
 
         return row_with_severity

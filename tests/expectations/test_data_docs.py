@@ -208,6 +208,10 @@ def test_commitments_page_names_service_period_rate_and_threshold(docs: Path) ->
     assert re.search(r"Data asset:\s+marts\.service_indicators\.final_tonight", text)
     assert RAW_FLOAT.findall(text) == []
     assert "-0.2" not in text and "0.666" not in text and "margin" not in text
+    # Monday closes no period: both commitments had no row to check (GX wrote "NaN% null").
+    monday = _text(_page(docs, "validations", "commitments", MONDAY,
+                         "vigie-marts.service_indicators.final_tonight"))
+    assert monday.count("no rows to check") == 2 and "NaN" not in monday
     suite = _text(docs / "expectations" / "commitments.html")
     assert f"Téléphone : taux de décroché d'au moins 85 % — seuil 85{NBSP}%, volume minimal 20" in suite
 
