@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert
+from vigie.alerts.collect import BREACH, RECOVERED, Alert
 
 MAX_ITEMS_PER_SECTION = 50
 
@@ -61,12 +61,8 @@ WORDS = {
         "incomplete": ("journée de données incomplète", "journées de données incomplètes"),
         "checks": ("contrôle bloquant en échec", "contrôles bloquants en échec"),
         "sec_recovered": "De nouveau dans l'engagement",
-        "sec_incomplete": "Données incomplètes (indicateurs de la période marqués incomplets, aucun manquement signalé aux services)",
         "sec_checks": "Contrôles bloquants en échec : ni publication ni alertes aux services pour cette nuit",
         "recovered_line": "{label} — {period} : {rate} ({num} sur {den}) pour un seuil de {threshold} : de nouveau dans l'engagement.",
-        "missing_line": "{source} — {day} : aucune donnée pour un jour ouvré.",
-        "low_line": "{source} — {day} : {rows:ligne|lignes} pour une médiane de {median} les mêmes jours de semaine ({drop} %).",
-        "source_section": "Source {source}",
         "checks_section": "Contrôles de données",
         "checks_intro": "Les contrôles de la nuit du {night} ont trouvé {n:échec bloquant|échecs bloquants} ; le détail est dans le rapport des contrôles (Data Docs) : {docs}",
         "more": "… et {n:autre|autres}.",
@@ -115,12 +111,8 @@ WORDS = {
         "incomplete": ("day of incomplete data", "days of incomplete data"),
         "checks": ("blocking check failed", "blocking checks failed"),
         "sec_recovered": "Back within commitment",
-        "sec_incomplete": "Incomplete data (the period's indicators are marked incomplete; no miss reported to services)",
         "sec_checks": "Blocking checks failed: nothing published nor alerted to services for this night",
         "recovered_line": "{label} — {period}: {rate} ({num} of {den}) against a threshold of {threshold}: back within commitment.",
-        "missing_line": "{source} — {day}: no data for a business day.",
-        "low_line": "{source} — {day}: {rows:row|rows} against a median of {median} on the same weekdays ({drop}%).",
-        "source_section": "Source {source}",
         "checks_section": "Data checks",
         "checks_intro": "The checks of night {night} found {n:blocking failure|blocking failures}; details in the Data Docs: {docs}",
         "more": "… and {n} more.",
@@ -272,16 +264,6 @@ class Texts:
         return f"{_num(value, self.lang)} {forms[0] if is_singular(value, self.lang) else forms[1]}"
 
     def line(self, a: Alert, label: str) -> str:
-        if a.kind == INCOMPLETE:
-            assert a.period_start is not None
-            day = self.w("period_day").format(d=self.date(a.period_start))
-            if a.is_missing or not a.baseline_median:
-                return self.w("missing_line").format(source=a.service_code, day=day)
-            drop = round(((a.row_count or 0) / a.baseline_median - 1) * 100)
-            return self.w("low_line").format(
-                source=a.service_code, day=day, rows=a.row_count or 0,
-                median=_num(round(a.baseline_median, 1), self.lang), drop=f"{drop:+d}".replace("-", "−"),
-            )
         if a.kind == RECOVERED:
             return self.w("recovered_line").format(
                 label=label, period=self.period(a), rate=pct(a.value or 0.0, self.lang),
