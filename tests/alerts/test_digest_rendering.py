@@ -16,10 +16,12 @@ import html
 import json
 import os
 import re
+import select
 import shutil
 import string
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -384,13 +386,19 @@ class DevTools:
              "--hide-scrollbars", "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
-        url = ""
+        url, seen = "", []
         assert self.proc.stderr is not None
-        for line in self.proc.stderr:
+        deadline = time.monotonic() + 60
+        while not url and time.monotonic() < deadline and self.proc.poll() is None:
+            ready, _, _ = select.select([self.proc.stderr], [], [], 1.0)
+            line = self.proc.stderr.readline() if ready else ""
+            seen.append(line)
             if "DevTools listening on " in line:
                 url = line.split("DevTools listening on ", 1)[1].strip()
-                break
-        assert url, "Chromium did not open its DevTools endpoint"
+        if not url:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+            raise AssertionError(f"Chromium opened no DevTools endpoint within 60 s: {''.join(seen)[-2000:]}")
         from websockets.sync.client import connect
 
         self.ws = connect(url, max_size=None, open_timeout=30)
