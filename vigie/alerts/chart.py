@@ -238,7 +238,8 @@ def figure(kept: dict[str, list[TrendPoint]], periods: list[dt.date], grain: str
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: pct(v, lang)))
     ax.tick_params(axis="y", labelsize=10)
-    ax.set_title(title, fontsize=11, loc="left", wrap=True)
+    what, _, span = title.partition(", ")  # the span on its own line: it never wraps mid-date
+    ax.set_title(f"{what},\n{span}" if span else title, fontsize=11, loc="left")
     ax.grid(axis="y", alpha=0.3)
     fig.legend(handles=handles, loc="outside lower center", ncols=1 if len(kept) > 1 else 2,
                fontsize=10, frameon=False)
