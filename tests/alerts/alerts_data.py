@@ -11,6 +11,7 @@ import datetime as dt
 
 from alerts_rules import build_candidates
 from h5_builders import create_warehouse, indicator
+from h5_builders import make_config as _h5_config
 
 DAY = dt.date(2026, 11, 16)
 AS_OF = dt.datetime(2026, 11, 16, 23, 0, tzinfo=dt.UTC)
@@ -75,6 +76,15 @@ def night_marts(day: dt.date = DAY, extra_evaluations: list[dict] | None = None)
         for e in evaluations
     ]
     return {"requests": requests, "commitment_evaluations": evaluations, "service_indicators": indicators}
+
+
+def make_config(tmp, **overrides):
+    """h5_builders.make_config paging breaches at every grain (day, week, month): these tests
+    predate issue 11's default (week and month) and keep the daily phone breach in view; the
+    default itself is pinned by test_quality_and_suppression.py::test_default_grains_week_and_month."""
+    alerts = {"language": "fr", "from_address": "vigie@test.fr", "max_age_days": 35,
+              "breach_grains": ["day", "week", "month"], **overrides.pop("alerts", {})}
+    return _h5_config(tmp, alerts=alerts, **overrides)
 
 
 def build(cfg, day: dt.date = DAY, extra_evaluations: list[dict] | None = None) -> None:

@@ -27,8 +27,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alerts_data import DAY, REQUESTER, build, evaluation  # noqa: E402
-from h5_builders import make_config  # noqa: E402
+from alerts_data import DAY, REQUESTER, build, evaluation, make_config  # noqa: E402
+from alerts_rules import build_candidates  # noqa: E402
 
 from vigie.alerts import run_alerts  # noqa: E402
 
@@ -165,6 +165,7 @@ def test_first_attempt_refused_then_exactly_one_message(failure, servers, certif
     marts["commitment_evaluations"] = [e for e in marts["commitment_evaluations"] if e["service_code"] == "ENFANCE"]
     marts["service_indicators"] = []
     create_warehouse(cfg, marts)
+    build_candidates(cfg, DAY)
     handler.fail_next = failure
     result = run_alerts(cfg, DAY)
     assert (result.digests, result.new_alerts) == (1, 1)

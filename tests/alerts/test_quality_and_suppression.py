@@ -14,8 +14,9 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alerts_data import DAY, REQUESTER, build, night_marts  # noqa: E402
-from h5_builders import create_warehouse, indicator, make_config  # noqa: E402
+from alerts_data import DAY, REQUESTER, build, make_config, night_marts  # noqa: E402
+from alerts_rules import build_candidates  # noqa: E402
+from h5_builders import create_warehouse, indicator  # noqa: E402
 
 from vigie.alerts import run_alerts  # noqa: E402
 
@@ -66,26 +67,52 @@ def _quality_marts() -> dict:
     return marts
 
 
-def test_incomplete_period_is_not_a_service_miss_and_the_data_team_is_told(tmp_path: Path) -> None:
+def test_incomplete_period_holds_back_its_rate_never_its_items(tmp_path: Path, monkeypatch) -> None:
+    """Issue 11 item 3: the week 9-15 Nov breach (8/13) lies on a gap day of mail (12 Nov) and
+    is held back from Claire Martin and told to the data team with the cause and the commands;
+    MEL-0001 (overdue) and MEL-0002 (late) are facts and reach her anyway."""
+    monkeypatch.delenv("VIGIE_CONFIG", raising=False)  # the commands name <base_dir>/vigie.yml
     cfg = make_config(tmp_path)
     create_warehouse(cfg, _quality_marts())
+    build_candidates(cfg, DAY)
     result = run_alerts(cfg, DAY)
-    # withheld: the incomplete week breach + MEL-0001 and MEL-0002 (received 2 and 3 Nov: the
-    # missing 12 Nov lies between receipt and the night, their answer may be in it)
-    assert (result.withheld, result.breaches, result.overdue, result.missed, result.incomplete) == (3, 1, 1, 0, 2)
+    assert (result.withheld, result.withheld_told, result.breaches, result.overdue, result.missed,
+            result.incomplete) == (1, 1, 1, 2, 1, 2)
     msgs = _messages(cfg)
     ec = msgs["c.martin@test.fr"]
-    assert ec["Subject"] == "[Vigie] État civil : 1 engagement manqué"
-    assert "semaine du 09/11/2026" not in _text(ec) and "MEL-000" not in _text(ec)
+    assert ec["Subject"] == "[Vigie] État civil : 1 engagement manqué, 1 demande en retard, 1 réponse hors délai"
+    assert "semaine du 09/11/2026" not in _text(ec)
+    assert "MEL-0001" in _text(ec) and "MEL-0002" in _text(ec)
     team = msgs["donnees@test.fr"]
-    assert team["Subject"] == "[Vigie] Enfance, mail : 1 demande en retard, 2 journées de données incomplètes"
-    text = _text(team)
-    assert "== Source mail ==" in text
-    assert "mail — journée du 12/11/2026 : aucune donnée pour un jour ouvré." in text
-    assert "mail — journée du 16/11/2026 : 12 lignes pour une médiane de 39 les mêmes jours de semaine (−69 %)." in text
+    assert team["Subject"] == ("[Vigie] Enfance, Qualité des données : 1 demande en retard, "
+                               "2 journées de données incomplètes, 1 engagement manqué retenu")
+    text = _text(team).replace("\r\n", "\n")
+    assert "== Qualité des données ==" in text
+    assert ("  - mail — journée du 12/11/2026 : 0 ligne reçue pour une moyenne de 40 ce jour de semaine "
+            "(probabilité inférieure à 0,01 %) : probablement une source en panne ou en retard.") in text
+    assert ("  - Retenu pour Claire Martin (État civil) : Courriels : réponse sous 5 jours ouvrés — semaine du "
+            "09/11/2026 au 15/11/2026 : 61,5 % (8 sur 13) pour un seuil de 90 %, soit 28,5 points en dessous. "
+            "Cause : mail 2026-11-12: no data.") in text
+    conf = tmp_path / "vigie.yml"
+    assert (f"  - Si le 12/11/2026 était réellement calme pour mail : vigie confirm-day --config {conf} "
+            f"--source mail --day 2026-11-12 && vigie run --config {conf} --from 2026-11-16 --to 2026-11-16") in text
+    assert (f"  - Si la source mail a rattrapé son retard pour le 12/11/2026 : vigie run --config {conf} "
+            f"--from 2026-11-12 --to 2026-11-12 && vigie run --config {conf} --from 2026-11-16 --to 2026-11-16") in text
     assert "pbx" not in text  # 1 Sep is older than alerts.max_age_days
-    again = run_alerts(cfg, DAY)
-    assert (again.digests, again.withheld) == (0, 3)
+    again = run_alerts(cfg, DAY)  # the hold is told once; the breach stays held
+    assert (again.digests, again.withheld, again.withheld_told) == (0, 1, 0)
+
+
+def test_default_grains_week_and_month(tmp_path: Path) -> None:
+    """Issue 11 item 5: by default heads are paged for weeks and months (the phone day 16 Nov
+    breach stays in the marts, not in a digest); items are not grain-bound."""
+    from h5_builders import make_config as h5_config
+
+    cfg = h5_config(tmp_path)
+    assert cfg.alerts.breach_grains == ["week", "month"]
+    build(cfg)
+    result = run_alerts(cfg, DAY)
+    assert (result.new_alerts, result.breaches, result.overdue, result.missed) == (4, 1, 2, 1)
 
 
 def test_recovered_note_once_after_a_sent_breach(tmp_path: Path) -> None:
@@ -106,6 +133,7 @@ def test_recovered_note_once_after_a_sent_breach(tmp_path: Path) -> None:
         indicator("email_response_5bd", "URBANISME", "week", d(2026, 11, 16), d(2026, 11, 23), 5, 5, 0.9, 3, as_of=as_of),
     ]
     create_warehouse(cfg, marts)
+    build_candidates(cfg, nxt)
     result = run_alerts(cfg, nxt)
     assert (result.digests, result.recovered, result.breaches) == (1, 1, 0)
     ec = _messages(cfg, nxt)["c.martin@test.fr"]
@@ -199,6 +227,7 @@ def test_hostile_strings_escaped_in_both_languages(lang, subject, tmp_path: Path
 def test_alert_log_keeps_incomplete_notices_by_source(tmp_path: Path) -> None:
     cfg = make_config(tmp_path)
     create_warehouse(cfg, _quality_marts())
+    build_candidates(cfg, DAY)
     run_alerts(cfg, DAY)
     con = duckdb.connect(str(cfg.path("var/warehouse/vigie.duckdb")), read_only=True)
     try:

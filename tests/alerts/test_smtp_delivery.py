@@ -14,8 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alerts_data import DAY, REQUESTER, build  # noqa: E402
-from h5_builders import make_config  # noqa: E402
+from alerts_data import DAY, REQUESTER, build, make_config  # noqa: E402
 
 from connectors.outbound.smtp import SmtpSettings  # noqa: E402
 from vigie.alerts import run_alerts  # noqa: E402

@@ -253,3 +253,33 @@ def notify_checks_failed(cfg: VigieConfig, day: dt.date, failures: list[Any],
     finally:
         if con is not None:
             con.close()
+
+
+CONFIRMED_FILE = "_CONFIRMED.json"
+
+
+def confirm_day(cfg: VigieConfig, source_id: str, day: dt.date, *, by: str | None = None,
+                note: str | None = None) -> Path:
+    """Record that what landed for (source, night) is all there is: ``<landing>/<source>/day=D/
+    _CONFIRMED.json``, read by dbt (int_source_day_markers) so the day is complete from the next
+    transform on, whatever its count or a failed-extract marker. Why a file beside the batch
+    and not a table: the landing is what a rerun of the night reads, so the confirmation
+    travels with it; a later successful landing of D replaces the directory (and the
+    confirmation with it: the new data is judged afresh). Written atomically; idempotent."""
+    import json
+    import os
+    import secrets
+
+    known = {s.id for s in cfg.sources}
+    if source_id not in known:
+        raise ValueError(f"unknown source {source_id!r}: the configuration has {', '.join(sorted(known))}")
+    target = cfg.path(cfg.outputs.landing) / source_id / f"day={day.isoformat()}"
+    target.mkdir(parents=True, exist_ok=True)
+    info = {"source_id": source_id, "day": day.isoformat(),
+            "confirmed_by": by or os.environ.get("USER") or "data team",
+            "confirmed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "note": note}
+    marker = target / CONFIRMED_FILE
+    tmp = target / f".{CONFIRMED_FILE}.tmp-{secrets.token_hex(4)}"
+    tmp.write_text(json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, marker)
+    return marker
