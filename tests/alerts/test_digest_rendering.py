@@ -248,12 +248,12 @@ def test_short_history_says_since_and_the_alt_text_states_the_figures() -> None:
     assert chart is not None and chart.grain == "week"
     assert chart.title == "Taux de respect de l'engagement par semaine, depuis le 2 novembre 2026"
     assert chart.alt == ("Taux de respect de l'engagement par semaine, depuis le 2 novembre 2026. "
-                         "Courriels : 2 nov. 80 %, 9 nov. 95 % ; seuil 90 %.")
+                         "Courriels — 2 nov. 80 %, 9 nov. 95 % ; seuil 90 %.")
     full = grain_chart({"c": _weeks([0.9] * 12)}, "week", {"c": "Courriels"}, texts, DAY)
     assert full is not None and full.title == "Taux de respect de l'engagement par semaine, 12 dernières semaines"
     en = grain_chart({"c": _weeks([0.8, None, 0.95])}, "week", {"c": "Email"}, Texts("en", PARIS), DAY)
     assert en is not None and en.alt == ("Compliance with the commitment by week, since October 26, 2026. "
-                                         "Email: Oct 26 80%, Nov 2 no request, Nov 9 95%; threshold 90%.")
+                                         "Email — Oct 26 80%, Nov 2 no request, Nov 9 95%; threshold 90%.")
 
 
 def test_points_before_the_window_or_not_final_are_not_drawn() -> None:
@@ -274,7 +274,7 @@ def test_the_chart_grain_follows_the_text() -> None:
     charts = section_charts(series, ["month"], {"c": "Courriels"}, texts, DAY)
     assert [(c.grain, c.title) for c in charts] == [
         ("month", "Taux de respect de l'engagement par mois, depuis septembre 2026")]
-    assert charts[0].alt.endswith("Courriels : sept. 2026 92 %, oct. 2026 70 % ; seuil 90 %.")
+    assert charts[0].alt.endswith("Courriels — sept. 2026 92 %, oct. 2026 70 % ; seuil 90 %.")
     # a digest with a monthly breach only carries the monthly chart, its alt in both parts
     cfg = make_config(Path("/nonexistent"))
     rendered = render_digest(cfg, DAY, _digest([_breach(7, 0.7, "month")]), {"ETAT_CIVIL": series}, now=_utc(DAY))

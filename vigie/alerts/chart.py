@@ -155,8 +155,8 @@ def chart_title(texts: Texts, grain: str, n_series: int, since: dt.date | None) 
 
 def chart_alt(texts: Texts, grain: str, title: str, kept: dict[str, list[TrendPoint]],
               labels: dict[str, str]) -> str:
-    """Every figure of the chart in words: 'Courriels : 2 nov. 80 %, 9 nov. 95 % ; seuil 90 %.'"""
-    sep = " : " if texts.lang == "fr" else ": "
+    """Every figure of the chart in words: 'Courriels — 2 nov. 80 %, 9 nov. 95 % ; seuil 90 %.'"""
+    sep = " — "  # labels often hold ' : ' themselves ('Courriels : réponse sous 5 jours ouvrés')
     parts = [title + "."]
     for cid, points in kept.items():
         figures = []
