@@ -3,13 +3,13 @@
 -- * the caller's leg is the call's first leg that is no Local/ channel, ordered by CDR sequence,
 --   then start, then file line (a call made of Local/ legs only has no caller: no request);
 -- * the call belongs to the service its caller leg's dcontext maps to (config.phone_cdr_contexts);
---   a call whose first leg's context is unmapped (internal, consultation call) is no request;
--- * received_at = the first leg's start; answered = a leg whose dstchannel matches the source's
+--   a call whose caller leg's context is unmapped (internal, consultation call) is no request;
+-- * received_at = the caller leg's start; answered = a leg whose dstchannel matches the source's
 --   agent_channel_pattern, disposition ANSWERED, answered before as_of; first_response_at =
 --   the earliest such answer; wait_seconds = that minus received_at. An IVR or voicemail
 --   answering (answer set, no agent leg) is not an answer: the call is abandoned;
 -- * a transfer adds legs to the same linkedid: still this one request;
--- * out_of_hours is judged at the first leg's start with the service's opening intervals;
+-- * out_of_hours is judged at the caller leg's start with the service's opening intervals;
 -- * a service covered by a queue_log source (config.phone_queues) keeps queue_log as the one
 --   definition of its calls: no CDR request for it.
 with night as (
@@ -79,7 +79,7 @@ call_summaries as (
 ),
 
 open_arrivals as (
-    -- first legs inside one of the service's opening intervals (the one rule, shared with the
+    -- caller legs inside one of the service's opening intervals (the one rule, shared with the
     -- queue_log model: macro calls_arrived_while_open)
     {{ calls_arrived_while_open('first_legs', ['source_id', 'call_group_id']) }}
 ),
