@@ -173,6 +173,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_confirm_day(args: argparse.Namespace) -> int:
+    """The data team says a source's night is complete as landed (a quiet day, or a loss it
+    accepts): the breaches held back for it are sent, once, by the next run of the night."""
+    from vigie.alerts.data_team import confirm_day
+
+    try:
+        cfg = load_config(args.config)
+        marker = confirm_day(cfg, args.source, args.day, by=args.by, note=args.note)
+    except (ConfigError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{args.source} {args.day.isoformat()} confirmed ({marker}).")
+    print(f"What was held back for it is sent by the next night, or now: "
+          f"vigie run --config {args.config} --from <last night> --to <last night>")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vigie", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -207,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--send-old-alerts", action="store_true",
                    help="also send alerts about periods older than alerts.max_age_days")
     r.set_defaults(func=cmd_run)
+
+    k = sub.add_parser("confirm-day", help="confirm a source's night as complete (what landed is all there is)")
+    k.add_argument("--config", default=DEFAULT_CONFIG)
+    k.add_argument("--source", required=True, help="the source id (sources[].id)")
+    k.add_argument("--day", type=_date, required=True, help="the night's day, YYYY-MM-DD")
+    k.add_argument("--by", default=None, help="who confirms (default: $USER)")
+    k.add_argument("--note", default=None, help="why, kept in the marker file")
+    k.set_defaults(func=cmd_confirm_day)
 
     m = sub.add_parser("demo", help="demo-data, then run the last 28 nights, then say where to look")
     m.add_argument("--config", default=DEFAULT_CONFIG)
