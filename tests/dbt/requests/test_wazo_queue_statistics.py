@@ -67,3 +67,9 @@ def test_wazo_qos_bands_across_the_dst_change(dbt_sandbox, statuses_of, tmp_path
         "select received, answered, abandoned, answered_rate, average_waiting_time "
         "from marts.phone_queue_statistics where period_grain = 'day'"
     ) == [(32, 20, 12, 62.5, 12)]
+    checked = box.dbt(
+        ["test", "--select", "phone_queue_statistics,test_type:data",
+         "phone_queue_qos_bands,test_type:data", "int_phone_queue_visits,test_type:data"],
+        night,
+    )  # fmt: skip
+    assert checked.success and statuses_of(checked), statuses_of(checked)
