@@ -1,7 +1,13 @@
 # Production image: the pinned official Airflow image plus Vigie and its locked dependencies.
 FROM apache/airflow:3.3.2-python3.11
 USER root
-RUN mkdir -p /opt/vigie && chown airflow:0 /opt/vigie
+# Every mount point exists in the image, owned by airflow: a new named volume takes the ownership
+# of the directory it is mounted on, so the writable volumes come up writable by the airflow user.
+RUN mkdir -p /opt/vigie/config /opt/vigie/sources/asterisk /opt/vigie/sources/maildir \
+      /opt/vigie/sources/registers /opt/vigie/var/warehouse /opt/vigie/var/landing \
+      /opt/vigie/var/bi /opt/vigie/var/outbox /opt/vigie/var/gx /opt/vigie/var/data_docs \
+      /opt/airflow/logs \
+    && chown -R airflow:0 /opt/vigie /opt/airflow/logs
 USER airflow
 WORKDIR /opt/vigie
 COPY --chown=airflow:0 requirements.lock pyproject.toml ./
@@ -11,4 +17,5 @@ COPY --chown=airflow:0 connectors ./connectors
 COPY --chown=airflow:0 expectations ./expectations
 COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 dbt_project ./dbt_project
+COPY --chown=airflow:0 deploy ./deploy
 RUN pip install --no-cache-dir --no-deps -e .
