@@ -541,6 +541,17 @@ Source = Annotated[
 ]
 
 
+class BiPostgres(_Strict):
+    """Where the BI contract is published in PostgreSQL after each good night (vigie/publish_postgres.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    connection_id: str  # Airflow connection to the database (a role that may create schemas)
+    # The schema BI tools read; rebuilt whole each night and swapped in (<schema>_work while
+    # loading). Key `schema` in YAML; `schema_name` in Python (pydantic reserves `schema`).
+    schema_name: str = Field(default="vigie", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,50}$")
+
+
 class Outputs(_Strict):
     warehouse: str = "var/warehouse/vigie.duckdb"
     landing: str = "var/landing"
@@ -549,6 +560,7 @@ class Outputs(_Strict):
     gx_project: str = "var/gx"
     outbox: str = "var/outbox"
     smtp_connection_id: str | None = None
+    bi_postgres: BiPostgres | None = None  # None: no PostgreSQL publication
 
 
 class Alerts(_Strict):

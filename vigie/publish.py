@@ -133,6 +133,10 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
             f"copy (select * from snap.main.snapshot_info) to {_literal(str(pq_new / 'snapshot_info.parquet'))} "
             "(format parquet)"
         )
+        # Table and column comments from the dbt YAML (issue 14): BI tools show them.
+        from vigie.bi_docs import comment_duckdb_tables
+
+        comment_duckdb_tables(con, "snap")
         con.execute("checkpoint snap")
         con.execute("detach snap")
     except BaseException:

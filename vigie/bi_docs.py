@@ -1,0 +1,137 @@
+"""Table and column descriptions of the BI contract, for ``COMMENT ON`` in every publication.
+
+Why from the dbt YAML: the YAML beside each mart is where every column is defined (and what
+``dbt docs`` shows); writing the same text as comments into the DuckDB snapshot and the
+PostgreSQL schema gives an analyst in Metabase, Superset or DBeaver the definitions without
+reading the code, and one text to maintain. The YAML files are read directly rather than dbt's
+``manifest.json`` because the YAML ships with the code and is always there, while a manifest
+exists only after a dbt invocation in the same run directory (and would be stale after an
+upgrade until the next build).
+
+The two tables that dbt does not build are described here: ``history.service_indicators``
+(the columns of ``marts.service_indicators`` plus ``recorded_on``, vigie/transform.py) and
+``main.snapshot_info`` (vigie/publish.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from vigie.transform import DBT_PROJECT_DIR
+
+MARTS_DIR = Path("models") / "marts"
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    """The comment of one table and of its columns (column name -> text)."""
+
+    description: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def _clean(text: object) -> str:
+    """One line, single spaces: YAML folded blocks keep a trailing newline and indentation."""
+    return re.sub(r"\s+", " ", str(text or "")).strip()
+
+
+def mart_docs(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, TableDoc]:
+    """Descriptions of every model in ``models/marts`` (model name -> TableDoc)."""
+    docs: dict[str, TableDoc] = {}
+    for path in sorted((project_dir / MARTS_DIR).glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for model in data.get("models") or []:
+            columns = {
+                c["name"]: _clean(c.get("description"))
+                for c in model.get("columns") or []
+                if c.get("description")
+            }
+            docs[model["name"]] = TableDoc(_clean(model.get("description")), columns)
+    return docs
+
+
+HISTORY_DESCRIPTION = (
+    "Every final row of marts.service_indicators as recorded night after night, kept after the "
+    "landed batches behind it are purged (retention.landed_days): the indicator history a "
+    "quality manager shows at audits. Same columns as marts.service_indicators, plus recorded_on."
+)
+RECORDED_ON = "The night that last wrote this row (a later night that still computes it final rewrites it)."
+SNAPSHOT_INFO = TableDoc(
+    "One row: which night these tables hold, and when they were published.",
+    {
+        "night": "The night's day (local date) the tables were computed for.",
+        "as_of": "Instant the statuses were evaluated at: 00:00 local after the night's day (UTC).",
+        "published_at": "When this publication was written (UTC).",
+        "tables": "The tables published, schema-qualified when outside marts.",
+    },
+)
+
+
+def contract_docs(project_dir: Path = DBT_PROJECT_DIR) -> dict[tuple[str, str], TableDoc]:
+    """(schema, table) -> TableDoc for every table a publication may hold."""
+    marts = mart_docs(project_dir)
+    docs = {("marts", name): doc for name, doc in marts.items()}
+    indicators = marts.get("service_indicators", TableDoc(""))
+    docs[("history", "service_indicators")] = TableDoc(
+        HISTORY_DESCRIPTION, {**indicators.columns, "recorded_on": RECORDED_ON}
+    )
+    docs[("main", "snapshot_info")] = SNAPSHOT_INFO
+    return docs
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal (the same quoting in DuckDB and PostgreSQL with standard strings)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def comment_statements(
+    qualified: str, doc: TableDoc | None, columns: list[str]
+) -> list[str]:
+    """``COMMENT ON TABLE/COLUMN`` statements for table ``qualified`` (already quoted)."""
+    if doc is None:
+        return []
+    out = []
+    if doc.description:
+        out.append(f"comment on table {qualified} is {sql_literal(doc.description)}")
+    for column in columns:
+        text = doc.columns.get(column)
+        if text:
+            out.append(f"comment on column {qualified}.{quote_ident(column)} is {sql_literal(text)}")
+    return out
+
+
+def comment_duckdb_tables(con, database: str) -> int:  # noqa: ANN001 - duckdb imported lazily
+    """Write the contract's comments on every table of attached DuckDB ``database``.
+
+    Returns the number of COMMENT statements run (tables and columns). A table the contract
+    does not describe is left without comment rather than refused: the snapshot copies every
+    mart, and a mart added without YAML fails dbt's own checks, not the publication.
+    """
+    docs = contract_docs()
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = ? order by 1, 2",
+        [database],
+    ).fetchall()
+    count = 0
+    for schema, table in tables:
+        columns = [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where database_name = ? and schema_name = ? "
+                "and table_name = ? order by column_index",
+                [database, schema, table],
+            ).fetchall()
+        ]
+        qualified = ".".join(quote_ident(p) for p in (database, schema, table))
+        for statement in comment_statements(qualified, docs.get((schema, table)), columns):
+            con.execute(statement)
+            count += 1
+    return count
