@@ -90,18 +90,55 @@ def mask_channel(value: str | None) -> str | None:
     return (mask_digit_runs(head) or "") + tail
 
 
+# The longest line read as a record. Asterisk's cdr_csv builds a record in a 1 KiB buffer,
+# cdr_custom in a few hundred bytes of mapping: 64 Ki characters is far above any real record
+# and bounds what one line can cost (csv's own field limit is 128 KiB and raises).
+MAX_RECORD_CHARS = 65_536
+
+
+def parse_line(line: str) -> list[str] | str:
+    """The fields of one line, or the reason it is no record (``csv`` on that line alone).
+
+    Why one line at a time: cdr_csv and cdr_custom never write a newline inside a field, so a
+    record ends where its line ends (DECISIONLOG.md, Part 4, "What a line is"); a line cut
+    inside a quoted field is one reject and the next, intact line is read on its own, under
+    its own number. ``csv`` errors (a bare CR in an unquoted field, a NUL) and over-long lines
+    are reasons, never exceptions."""
+    if len(line) > MAX_RECORD_CHARS:
+        return (
+            f"line longer than {MAX_RECORD_CHARS} characters (a CDR record is a few hundred): "
+            f"not read"
+        )
+    try:
+        return next(csv.reader([line], strict=False), [])
+    except csv.Error as exc:
+        what = "a carriage return (CR)" if "new-line" in str(exc) else "a character csv refuses"
+        return f"{what} inside an unquoted field: the record cannot be split into columns"
+
+
+def parse_lines(
+    lines: list[str], numbers: list[int]
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]]]:
+    """(records, errors) of ``lines`` (line i is file line ``numbers[i]``): (line number,
+    fields) of every non-blank line that splits into fields, and (line number, reason) of the
+    lines that do not (see ``parse_line``). Blank lines and lines of empty fields are neither."""
+    records: list[tuple[int, list[str]]] = []
+    errors: list[tuple[int, str]] = []
+    for number, line in zip(numbers, lines, strict=True):
+        if not line.strip():
+            continue
+        fields = parse_line(line)
+        if isinstance(fields, str):
+            errors.append((number, fields))
+        elif any(f.strip() for f in fields):
+            records.append((number, fields))
+    return records, errors
+
+
 def _records(lines: list[str], numbers: list[int]) -> list[tuple[int, list[str]]]:
-    """(line number, fields) of every non-blank CSV record of ``lines`` (line i is file line
-    ``numbers[i]``). cdr_csv writes one record per line; a record whose quotes swallow the
-    next line keeps the number of its first line."""
-    out: list[tuple[int, list[str]]] = []
-    reader = csv.reader(lines, strict=False)
-    next_index = 0
-    for fields in reader:
-        if fields and any(f.strip() for f in fields):
-            out.append((numbers[next_index], fields))
-        next_index = reader.line_num
-    return out
+    """(line number, fields) of every non-blank line that splits into fields (``parse_lines``;
+    lines that do not are skipped: check-config and layout detection sample the others)."""
+    return parse_lines(lines, numbers)[0]
 
 
 def _line_anchors(lines: pa.Array) -> pa.Array | None:
@@ -154,15 +191,23 @@ def _candidate_lines(
 
 
 def _head_lines(source_id: str, path: Path, count: int = 1000) -> list[str]:
-    """The file's first ``count`` lines, as ``read_lines`` gives them (layout detection)."""
+    """The file's first ``count`` lines, as ``read_lines`` gives them (layout detection); a
+    line over ``MAX_RECORD_CHARS`` is cut just past it (it is no record either way), so one
+    endless line costs its bytes' reading, never their memory."""
     out: list[str] = []
+    limit = 4 * MAX_RECORD_CHARS + 1  # bytes: 4 per character at most in UTF-8
     try:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as fh:
-            for raw in fh:
-                out.append(raw.rstrip(b"\n").rstrip(b"\r").decode("utf-8", errors="replace"))
-                if len(out) >= count:
+            while len(out) < count:
+                raw = fh.readline(limit)
+                if not raw:
                     break
+                if not raw.endswith(b"\n") and len(raw) == limit:
+                    while (more := fh.readline(1 << 20)) and not more.endswith(b"\n"):
+                        pass
+                text = raw.rstrip(b"\n").rstrip(b"\r").decode("utf-8", errors="replace")
+                out.append(text[: MAX_RECORD_CHARS + 1])
     except OSError as exc:
         raise SourceUnavailable(
             f"source {source_id!r}: cannot read {str(path)!r}: {exc.strerror or exc}; check the "
@@ -292,6 +337,51 @@ def _timestamps(values: list[str | None], tz: str) -> pa.Array:
     return aware.cast(TS)
 
 
+def _width_reason(width: int, found: int, parse_reason: str | None) -> str:
+    """The reason of a record that is not ``width`` fields: the line's own parse problem when
+    it has one (width -1: it split into no fields), with the count found otherwise."""
+    if found < 0:
+        return parse_reason or "the line does not split into columns"
+    text = f"expected {width} columns, found {found}"
+    return f"{text}; {parse_reason}" if parse_reason else text
+
+
+def _rough_starts(
+    cand_lines: pa.Array, cand_numbers: pa.Array, numbers: pa.Array, tz: str
+) -> pa.Array:
+    """Per record (``numbers``), the instant of its line's first timestamp in the file's zone
+    (null without one): the placement of a bad record when the window holds no good one."""
+    found = pc.extract_regex(cand_lines, r"(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
+    text = pc.if_else(pc.is_valid(found), found.field("ts"), None)
+    by_number = dict(zip(cand_numbers.to_pylist(), text.to_pylist(), strict=True))
+    return _timestamps([by_number.get(k) for k in numbers.to_pylist()], tz)
+
+
+def _check_start_column(
+    source: AsteriskCdrCsvSource,
+    path: Path,
+    names: tuple[str, ...],
+    records: list[tuple[int, list[str]]],
+) -> None:
+    """The source's one clean failure beyond the layout: among the first records of the layout's
+    width, not one has a ``start`` timestamp where the layout puts it (a cdr_custom mapping in
+    another order, a file that is no CDR). One damaged record never fails a night; a wrong
+    mapping fails every night, so it is said once, here, with the column."""
+    at = names.index("start")
+    sample = [f[at] for _, f in records if len(f) == len(names)]
+    if not sample:
+        return
+    parsed = pc.strptime(
+        pa.array(sample, pa.string()), format=TS_FORMAT, unit="s", error_is_null=True
+    )
+    if parsed.null_count == len(sample):
+        raise SourceUnavailable(
+            f"source {source.id!r}: none of the {len(sample)} records of {len(names)} columns "
+            f"among the first lines of {str(path)!r} has a 'YYYY-MM-DD HH:MM:SS' start in "
+            f"column {at + 1}; check the source's columns/custom_columns"
+        )
+
+
 def read_interval(
     cfg: VigieConfig, source: AsteriskCdrCsvSource, night: NightInterval, pseudo: Pseudonymiser
 ) -> ExtractResult:
@@ -304,11 +394,20 @@ def read_interval(
             f"(accountlogs=yes copies every record into <accountcode>.csv)"
         )
     head = _head_lines(source.id, path)
-    first_records = _records(head, list(range(1, len(head) + 1)))
+    first_records, head_errors = parse_lines(head, list(range(1, len(head) + 1)))
     if not first_records:
+        if head_errors:
+            raise SourceUnavailable(
+                f"source {source.id!r}: none of the first {len(head)} lines of {str(path)!r} "
+                f"splits into columns (line {head_errors[0][0]}: {head_errors[0][1]}); is this "
+                f"Asterisk's Master.csv?"
+            )
         return ExtractResult(tables={TABLE: None}, meta={"file": path.name, "lines": 0})
     names = _layout(source, path, first_records)
     width = len(names)
+    _check_start_column(source, path, names, first_records)
+    # Layout detection samples the lines that split into fields and says which it skipped.
+    layout_skipped = [n for n, _ in head_errors][:20]
     window = _candidate_window(night, source.timezone, names)
     # Saved positions (file_positions): read only the bytes whose lines can fall in the window.
     spath = state_path(cfg.path(cfg.outputs.landing), source.id)
@@ -320,6 +419,15 @@ def read_interval(
     if key and anchors is not None and starts is not None and stop is None:
         save_state(spath, {key: learn_positions(path, anchors, starts, line_base, previous, offset)})
     cand_lines, cand_numbers = _candidate_lines(all_lines, anchors, window, line_base)
+    # Over-long lines are rejects before any parser sees them (the bound of one record's cost).
+    errors: list[tuple[int, str]] = []
+    every_line, every_number = cand_lines, cand_numbers
+    too_long = pc.greater(pc.utf8_length(cand_lines), MAX_RECORD_CHARS)
+    if pc.any(too_long).as_py():
+        reason = parse_line("x" * (MAX_RECORD_CHARS + 1))
+        errors = [(k, str(reason)) for k in cand_numbers.filter(too_long).to_pylist()]
+        fits = pc.invert(too_long)
+        cand_lines, cand_numbers = cand_lines.filter(fits), cand_numbers.filter(fits)
     fast = _columns_fast(cand_lines, cand_numbers, width)
     if fast is not None:
         numbers, fields = fast
@@ -327,7 +435,8 @@ def read_interval(
         found_width = pa.array([width] * n, pa.int64())
         raw = {name: fields[i] for i, name in enumerate(names) if name != "-"}
     else:
-        records = _records(cand_lines.to_pylist(), cand_numbers.to_pylist())
+        records, line_errors = parse_lines(cand_lines.to_pylist(), cand_numbers.to_pylist())
+        errors.extend(line_errors)
         n = len(records)
         numbers = pa.array([k for k, _ in records], pa.int64())
         found_width = pa.array([len(f) for _, f in records], pa.int64())
@@ -336,6 +445,15 @@ def read_interval(
             for i, name in enumerate(names)
             if name != "-"
         }
+    if errors:  # lines that split into no fields: records of width -1, in file order
+        numbers = pa.concat_arrays([numbers, pa.array([k for k, _ in errors], pa.int64())])
+        found_width = pa.concat_arrays([found_width, pa.array([-1] * len(errors), pa.int64())])
+        raw = {k: pa.concat_arrays([v, pa.nulls(len(errors), pa.string())]) for k, v in raw.items()}
+        order = pc.sort_indices(numbers)
+        numbers, found_width = numbers.take(order), found_width.take(order)
+        raw = {k: v.take(order) for k, v in raw.items()}
+        n = len(numbers)
+    parse_reason = dict(errors)
     if n == 0:
         return ExtractResult(
             tables={TABLE: None},
@@ -387,23 +505,33 @@ def read_interval(
     bad_np = np.logical_or.reduce(masks)
     reason_of: dict[int, str] = {}
     widths_np = found_width.to_numpy()
+    numbers_np = numbers.to_numpy()
+    odd_quotes = pc.bit_wise_and(pc.count_substring(cand_lines, '"'), 1).to_numpy()
+    odd_at = dict(zip(cand_numbers.to_pylist(), odd_quotes.tolist(), strict=True))
+    for i in np.nonzero(widths_np != width)[0].tolist():
+        k = int(numbers_np[i])
+        if k not in parse_reason and odd_at.get(k):
+            parse_reason[k] = (
+                "a quoted field is not closed before the end of the line (a line cut short?)"
+            )
     for i in np.nonzero(bad_np)[0].tolist():
         for (_, text), mask in zip(problems, masks, strict=True):
             if mask[i]:
-                reason_of[i] = text or f"expected {width} columns, found {widths_np[i]}"
+                reason_of[i] = text or _width_reason(
+                    width, int(widths_np[i]), parse_reason.get(int(numbers_np[i]))
+                )
                 break
     bad = pa.array(bad_np, pa.bool_())
-    if bad_np.all():
-        raise SourceUnavailable(
-            f"source {source.id!r}: none of the {n} records of {str(path)!r} around "
-            f"{night.day} reads as "
-            f"a cdr_csv record (first problem: {reason_of[0]}); check the source's columns/timezone"
-        )
     lines = numbers
 
-    # A bad record belongs to the night of the nearest earlier good record (else the next one).
+    # A bad record belongs to the night of the nearest earlier good record (else the next one;
+    # with none in the window, to the night of its own line's first timestamp, the rough time
+    # that selected it: a quiet night whose only record is damaged lands that reject).
     anchor = pc.if_else(bad, pa.scalar(None, TS), start)
     anchor = pc.fill_null_backward(pc.fill_null_forward(anchor))
+    if anchor.null_count:
+        rough = _rough_starts(every_line, every_number, numbers, source.timezone)
+        anchor = pc.coalesce(anchor, rough)
     lo = pa.scalar(night.start_utc, TS)
     hi = pa.scalar(night.end_utc, TS)
     in_night = pc.and_(pc.greater_equal(anchor, lo), pc.less(anchor, hi))
@@ -461,6 +589,7 @@ def read_interval(
     meta = {
         "file": path.name,
         "columns": width,
+        "layout_skipped_lines": layout_skipped,
         "layout": list(names),
         "lines": line_base + len(all_lines),
         "lines_read": len(all_lines),

@@ -20,8 +20,8 @@ Pseudonymisation: ENTERQUEUE ``data2`` (caller-id number) becomes ``caller_key``
 Vigie computes with (``NUMERIC_DATA``), digit runs of 6+ are masked (a blind transfer to
 ``0612345678`` lands as ``XXXXXXXXXX``).
 
-Malformed lines (fewer than 5 fields, an epoch that is not an integer, no event name) become
-rejects with file, line and reason. A line with no usable epoch belongs to the night of the
+Malformed lines (fewer than 5 fields, an epoch that is not an integer or lies outside
+``PLAUSIBLE_EPOCHS``, no event name) become rejects with file, line and reason. A line with no usable epoch belongs to the night of the
 nearest earlier line of the same file that has one (the next one for leading lines), so each
 malformed line is reported by exactly one night.
 """
@@ -69,6 +69,9 @@ FIELDS = (
     "data5",
 )
 MIN_FIELDS = 5
+# Epochs a queue_log line can carry: [2000-01-01, 2100-01-01) UTC. A line outside (epoch ``7``,
+# a 12-digit epoch) is rejected with its value, and places neither itself nor its neighbours.
+PLAUSIBLE_EPOCHS = (946_684_800, 4_102_444_800)
 
 # Data fields (1-based) kept verbatim: counters, times and uniqueids Vigie computes with.
 NUMERIC_DATA: dict[str, frozenset[int]] = {
@@ -135,6 +138,7 @@ def _read_file(
     night: NightInterval,
     previous: FileState | None = None,
     overlap_seconds: int = 3600,
+    learn: bool = True,
 ) -> _FileRead:
     """Events of one file inside the night, with their line numbers, and the night's rejects.
 
@@ -147,7 +151,13 @@ def _read_file(
     end = int(night.end_utc.timestamp())
     offset, line_base, stop = read_window(path, previous, start - overlap_seconds, end + overlap_seconds)
     lines, starts = read_lines_from(source_id, path, offset, stop)
-    epoch = leading_epochs(lines)
+    written = leading_epochs(lines)
+    # An implausible epoch is no time at all: the line is placed like a line without one (and
+    # rejected with its value), so one corrupt line never decides where a night's reads start.
+    plausible = pc.and_(
+        pc.greater_equal(written, PLAUSIBLE_EPOCHS[0]), pc.less(written, PLAUSIBLE_EPOCHS[1])
+    )
+    epoch = pc.if_else(plausible, written, None)
     stats = {
         "lines": line_base + len(lines),
         "lines_read": len(lines),
@@ -156,6 +166,12 @@ def _read_file(
         "lines_without_epoch": epoch.null_count,
     }
     if epoch.null_count == len(epoch):
+        if written.null_count < len(written):
+            raise SourceUnavailable(
+                f"source {source_id!r}: {str(path)!r} has {len(lines)} line(s) and no epoch in "
+                f"the years 2000-2099 (the smallest is {pc.min(written).as_py()}): is this an "
+                f"Asterisk queue_log whose clock was right?"
+            )
         if not pc.any(pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)).as_py():
             empty = QUEUE_LOG_EVENTS.empty_table().drop_columns(["source_id"])
             empty = empty.append_column("_line", pa.array([], pa.string()))
@@ -167,8 +183,12 @@ def _read_file(
         )
     # Night of each line: its own epoch, else the nearest earlier (then later) line's epoch.
     anchor = pc.fill_null_backward(pc.fill_null_forward(epoch))
-    # A bounded read of an unchanged file teaches nothing new: its positions stay as saved.
-    if stop is not None and previous is not None:
+    # A bounded read of an unchanged file teaches nothing new: its positions stay as saved;
+    # without saved state (incremental: false) nothing is learnt at all.
+    new_state: FileState | None
+    if not learn:
+        new_state = None
+    elif stop is not None and previous is not None:
         new_state = previous
     else:
         new_state = learn_positions(path, anchor, starts, line_base, previous, offset)
@@ -179,6 +199,7 @@ def _read_file(
     # Blank lines are no records: skipped, not rejected.
     nonblank = pc.greater(pc.binary_length(pc.utf8_trim_whitespace(lines)), 0)
     lines, epoch, line_no = lines.filter(nonblank), epoch.filter(nonblank), line_no.filter(nonblank)
+    written = written.take(index).filter(nonblank)
 
     parts = pc.split_pattern(lines, "|", max_splits=len(FIELDS) - 1)
     nfields = pc.list_value_length(parts)
@@ -190,11 +211,12 @@ def _read_file(
 
     rejects: list[tuple[Reject, str]] = []
     if pc.any(bad).as_py():
-        for pos, n, few, ok, text in zip(
+        for pos, n, few, ok, value, text in zip(
             line_no.filter(bad).to_pylist(),
             nfields.filter(bad).to_pylist(),
             too_few.filter(bad).to_pylist(),
             epoch_ok.filter(bad).to_pylist(),
+            written.filter(bad).to_pylist(),
             lines.filter(bad).to_pylist(),
             strict=True,
         ):
@@ -202,6 +224,11 @@ def _read_file(
                 reason = (
                     f"fewer than {MIN_FIELDS} fields ({n}); expected "
                     "epoch|callid|queuename|agent|event|data..."
+                )
+            elif not ok and value is not None:
+                reason = (
+                    f"epoch (field 1) {value} lies outside the years 2000-2099 "
+                    f"({PLAUSIBLE_EPOCHS[0]} to {PLAUSIBLE_EPOCHS[1] - 1})"
                 )
             elif not ok:
                 reason = "epoch (field 1) is not an integer number of seconds"
@@ -316,7 +343,9 @@ def read_interval(
             new_states[key] = previous  # type: ignore[index]
             file_stats[path.name] = {"skipped_by_state": 1, "events_in_night": 0}
             continue
-        read = _read_file(source.id, path, night, previous, source.overlap_seconds)
+        read = _read_file(
+            source.id, path, night, previous, source.overlap_seconds, learn=source.incremental
+        )
         read.stats["events_in_night"] = read.table.num_rows
         file_stats[path.name] = read.stats
         reads.append(read)

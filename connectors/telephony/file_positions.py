@@ -230,24 +230,15 @@ def learn_positions(
     )
     if starts is not None and len(a) > 1:
         start_arr = starts.to_numpy()
-        running_max = np.maximum.accumulate(a)
-        first_t = (int(a[0]) // STEP_SECONDS + 1) * STEP_SECONDS
         known = {c[0] for c in checkpoints}
-        found = []
-        for threshold in range(first_t, int(running_max[-1]) + 1, STEP_SECONDS):
-            i = int(np.searchsorted(running_max, threshold, side="left"))
-            if 0 < i < len(a) and threshold not in known:
-                found.append((threshold, int(start_arr[i]), line_base + i))
-        # One open for every new checkpoint's tail: a year of Master.csv has 8,760 hours.
-        with open(path, "rb") as fh:
-            for threshold, off, line_index in found:
-                checkpoints.append((threshold, off, line_index, _tail_sha_in(fh, off)))
-        suffix_min = np.minimum.accumulate(a[::-1])[::-1]  # non-decreasing
+        with open(path, "rb") as fh:  # one open for every new checkpoint's tail
+            for threshold, i in _checkpoint_hours(a):
+                if threshold not in known:
+                    off = int(start_arr[i])
+                    checkpoints.append((threshold, off, line_base + i, _tail_sha_in(fh, off)))
         known_stops = {c[0] for c in stops}
-        last_t = (int(suffix_min[-1]) // STEP_SECONDS + 1) * STEP_SECONDS
-        for threshold in range((int(suffix_min[0]) // STEP_SECONDS + 1) * STEP_SECONDS, last_t, STEP_SECONDS):
-            i = int(np.searchsorted(suffix_min, threshold, side="left"))
-            if 0 < i < len(a) and threshold not in known_stops:
+        for threshold, i in _stop_hours(a):
+            if threshold not in known_stops:
                 stops.append((threshold, int(start_arr[i]), line_base + i))
     return FileState(
         size=size,
@@ -257,3 +248,30 @@ def learn_positions(
         checkpoints=sorted(checkpoints),
         stops=sorted(stops),
     )
+
+
+def _checkpoint_hours(a: np.ndarray) -> list[tuple[int, int]]:
+    """(hour start T, first line i from which the running maximum of anchors reaches T) for the
+    smallest T of every rise of the running maximum (every line before i is below T).
+
+    Why per rise and not per hour of the span: the work is bounded by the number of lines, not
+    by the span of their anchors; a line with an absurd time (epoch ``7`` beside 2026) once made
+    this loop walk every hour since 1970. Any larger T of the same rise would give the same
+    line, and ``best_checkpoint`` takes the largest T at or before the read's start, so nothing
+    is lost."""
+    running_max = np.maximum.accumulate(a)
+    rise = np.nonzero(running_max[1:] > running_max[:-1])[0] + 1
+    hour = (running_max[rise - 1] // STEP_SECONDS + 1) * STEP_SECONDS
+    ok = hour <= running_max[rise]
+    return [(int(t), int(i)) for t, i in zip(hour[ok], rise[ok], strict=True)]
+
+
+def _stop_hours(a: np.ndarray) -> list[tuple[int, int]]:
+    """(hour start T, first line i from which every later anchor is at or above T) for the
+    largest T of every rise of the suffix minimum; bounded by the number of lines like
+    ``_checkpoint_hours`` (``stop_before`` takes the smallest T at or after the read's end)."""
+    suffix_min = np.minimum.accumulate(a[::-1])[::-1]  # non-decreasing
+    rise = np.nonzero(suffix_min[1:] > suffix_min[:-1])[0] + 1
+    hour = (suffix_min[rise] // STEP_SECONDS) * STEP_SECONDS
+    ok = hour > suffix_min[rise - 1]
+    return [(int(t), int(i)) for t, i in zip(hour[ok], rise[ok], strict=True)]

@@ -51,6 +51,8 @@ def resolve_files(source_id: str, pattern: Path, what: str) -> list[Path]:
 
 
 _SEPARATOR_CANDIDATES = ("\x1f", "\x1e", "\x1d", "\x1c", "\x07")
+# Stand-ins for CR while Arrow splits (a byte absent from the data, none of the separators).
+_CR_STANDINS = (b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06", b"\x0e", b"\x0f")
 
 
 def _split_lines(data: bytes, check_utf8: bool) -> pa.Array:
@@ -115,6 +117,20 @@ def read_lines_from(
         ) from None
     if not raw:
         return pa.array([], pa.string()), pa.array([], pa.int64())
+    # One definition of a line (DECISIONLOG.md, Part 4, "What a line is"): bytes up to an LF,
+    # as ``wc -l`` and ``sed -n Np`` count. Arrow's splitter also ends a line at a bare CR,
+    # which would shift every later line number: CRs are swapped for a byte absent from the
+    # data while Arrow splits (same length, so byte offsets stay exact), then put back.
+    standin = None
+    if b"\r" in raw:
+        standin = next((c for c in _CR_STANDINS if c not in raw), None)
+        if standin is None:  # every stand-in occurs: split through Python, on LF only
+            text = raw.decode("utf-8", errors="replace")
+            parts = text.split("\n")
+            if text.endswith("\n"):
+                parts.pop()
+            return pc.utf8_rtrim(pa.array(parts, pa.string()), characters="\r"), None
+        raw = raw.replace(b"\r", standin)
     exact = True
     try:
         lines = _split_lines(raw, check_utf8=True)
@@ -129,6 +145,8 @@ def read_lines_from(
         np.cumsum(sizes[:-1], out=cum[1:])
         cum[1:] += offset
         starts = pa.array(cum)
-    if b"\r" in raw:
-        lines = pc.utf8_rtrim(lines, characters="\r")
+    if standin is not None:
+        lines = pc.utf8_rtrim(
+            pc.replace_substring(lines, standin.decode("ascii"), "\r"), characters="\r"
+        )
     return lines, starts
