@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: demo test install lint bench lock clean
+.PHONY: demo test install lint bench lock clean smoke-production
 
 # Create the venv and install the locked dependency set (uv when it installs, else pip).
 $(STAMP): requirements.lock pyproject.toml
@@ -32,7 +32,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check vigie connectors expectations dags tests
+	$(BIN)/ruff check vigie connectors expectations dags deploy tests
+
+# The production path for real: the Airflow services of docker-compose.yml as separate processes
+# on the loopback PostgreSQL, three nights, compared with `vigie run` (deploy/smoke_production.py).
+smoke-production: $(STAMP)
+	$(BIN)/python -m deploy.smoke_production
 
 # Every benchmark script prints its figures (speed and memory targets live here, not in tests).
 bench: $(STAMP)

@@ -446,7 +446,7 @@ def chain_status(api: Api, timezone: str, rest_night: dt.date, scheduled: set[st
             if r["state"] == "success":
                 done.setdefault(r["dag_id"], []).append((r["run_type"], night))
         by_dag.setdefault(r["dag_id"], []).append(f"{night[5:]} {r['state']}")
-    line = " | ".join(f"{d.removeprefix('vigie_')}: {', '.join(v)}" for d, v in sorted(by_dag.items()))
+    line = " | ".join(f"{d.removeprefix('vigie_')}: {_compact(v)}" for d, v in sorted(by_dag.items()))
     now = time.monotonic()
     if line != progress.last_line:
         say(f"  t+{now - progress.started:4.0f} s  {line}")
@@ -457,6 +457,32 @@ def chain_status(api: Api, timezone: str, rest_night: dt.date, scheduled: set[st
                                                for d in extract_dags)
     active = any(r["state"] in ACTIVE for r in runs)
     return extracts_done and not active and now - progress.last_change >= SETTLE_SECONDS
+
+
+def _compact(runs: list[str]) -> str:
+    """'12-03 success, 12-04 running' -> 'ok 12-03; running 12-04' (one line per poll)."""
+    by_state: dict[str, list[str]] = {}
+    for item in runs:
+        night, state = item.split(" ", 1)
+        by_state.setdefault("ok" if state == "success" else state, []).append(night)
+    return "; ".join(f"{state} {','.join(nights)}" for state, nights in by_state.items())
+
+
+def nights_not_built(runs: list[dict[str, Any]], timezone: str, nights: list[str]) -> list[str]:
+    """Downstream DAGs keyed by night (partition key or conf) that skipped one of the nights.
+    Asset-triggered runs that carry no night cannot be judged here: the outputs judge them."""
+    problems = []
+    for dag_id in sorted({r["dag_id"] for r in runs} - {r["dag_id"] for r in runs
+                                                        if r["dag_id"].startswith(EXTRACT_PREFIX)}):
+        done = {run_night(r, timezone) for r in runs if r["dag_id"] == dag_id
+                and r["state"] == "success"}
+        if "?" in done or not done:
+            continue
+        missing = [n for n in nights if n not in done]
+        if missing:
+            problems.append(f"{dag_id} never ran night(s) {', '.join(missing)} "
+                            f"(ran {', '.join(sorted(done))})")
+    return problems
 
 
 def tail_lines(text: str, n: int) -> str:
@@ -485,11 +511,23 @@ def duckdb_tables(path: Path, schemas: tuple[str, ...] | None) -> dict[str, list
                 "and table_name = ? order by ordinal_position", [schema, table]).fetchall()
                 if c not in RUN_TIME_COLUMNS]
             select = ", ".join(f'"{c}"' for c in columns)
-            out[f"{schema}.{table}"] = con.execute(
-                f'select {select} from "{schema}"."{table}" order by all').fetchall()
+            rows = con.execute(f'select {select} from "{schema}"."{table}"').fetchall()
+            out[f"{schema}.{table}"] = sorted((tuple(_comparable(v) for v in row) for row in rows),
+                                              key=repr)
         return out
     finally:
         con.close()
+
+
+def _comparable(value: Any) -> Any:
+    """A value as compared: doubles to 12 significant digits. DuckDB sums doubles in parallel,
+    so a mean can differ in its last bit between two builds of the same rows
+    (2.170829475308642 against 2.1708294753086417); no indicator is read to 12 digits."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, list | tuple):
+        return type(value)(_comparable(v) for v in value)
+    return value
 
 
 def compare_tables(what: str, got: dict[str, list[tuple]], want: dict[str, list[tuple]]) -> list[str]:
@@ -589,6 +627,7 @@ def smoke(workdir: Path, timeout: float) -> int:
         components = [Component(name, placement(name).argv(service_command(compose, name)),
                                 environment(name), logs / f"{name}.log") for name in LONG_RUNNING]
         reference: Component | None = None
+        unbuilt: list[str] = []
         try:
             t_init = time.monotonic()
             run_checked(placement(INIT).argv(service_command(compose, INIT)), environment(INIT),
@@ -656,6 +695,7 @@ def smoke(workdir: Path, timeout: float) -> int:
                 api, tz, rest_night, {n.isoformat() for n in scheduled}, progress), timeout,
                 components, every=POLL_SECONDS)
             say(f"{len(nights)} nights through the chain in {time.monotonic() - t_chain:.0f} s")
+            unbuilt = nights_not_built(api.dag_runs(), tz, [n.isoformat() for n in nights])
         except BaseException:
             for comp in components:
                 if comp.proc is not None:
@@ -679,6 +719,7 @@ def smoke(workdir: Path, timeout: float) -> int:
             raise SmokeFailed(f"vigie run --from {nights[0]} --to {nights[-1]} exited with {code}")
 
     problems, summary = compare_outputs(prod, ref)
+    problems = unbuilt + problems
     for problem in problems:
         say(f"  DIFFERS: {problem}")
     if problems:
