@@ -40,6 +40,14 @@ from email.utils import getaddresses
 REFERENCES_CAP = 50
 # A header block larger than this is not an email we can trust (readers stop reading there).
 MAX_HEADER_BYTES = 1024 * 1024
+# Per-field bounds (characters, after unfolding): what the stdlib's header parser is given.
+# Its structured parsers are superlinear on hostile text (an 80 KB From without '@' took
+# seconds); beyond these sizes a field is read by linear rules only (DECISIONLOG.md, Part 5,
+# "Bounds per message"). A To of 50 recipients is about 2,000 characters; beyond, the linear
+# search finds the same addresses unless a display name or comment holds one.
+MAX_ADDRESS_FIELD_CHARS = 2 * 1024
+MAX_SUBJECT_CHARS = 2_000
+MAX_DATE_CHARS = 256
 
 AUTO_REASONS = (
     "bounce", "spam", "auto-submitted", "x-autoreply", "x-autorespond", "precedence", "list",
@@ -60,7 +68,8 @@ _KNOWN_HEADERS = {
 _ID_TOKEN = re.compile(r"<([^<>]*)>")
 _WS = re.compile(r"\s+")
 _ADDR_SPEC = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
-_ADDR_SEARCH = re.compile(r"[^@\s<>\"(),;:\[\]]+@[^@\s<>\"(),;:\[\]]+\.[^@\s<>\"(),;:\[\]]+")
+# Runs of the characters an addr-spec found by search may hold (see search_addresses).
+_ADDR_RUN = re.compile(r"[^@\s<>\"(),;:\[\]]+")
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
 BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _COMMENT = re.compile(r"\([^()]*\)")
@@ -144,6 +153,9 @@ def _decoded(msg: EmailMessage, name: str, rules: list[str]) -> str | None:
     raw = _raw_values(msg, name)
     if not raw:
         return None
+    if len(raw[0]) > MAX_SUBJECT_CHARS:  # bounded: cut, and read as written (no decoding)
+        rules.append(f"{name.lower()}:long-cut")
+        return raw[0][:MAX_SUBJECT_CHARS].strip()
     try:
         value = msg[name]
         text = str(value) if value is not None else raw[0]
@@ -238,11 +250,44 @@ def _plain_addresses(raws: list[str]) -> list[str] | None:
     return found
 
 
+def search_addresses(text: str) -> list[str]:
+    """Every ``local@domain.tld`` in ``text``: a run of address characters, an ``@``, and a run
+    holding a dot with a character on each side (what the regex
+    ``R+@R+\\.R+`` finds, R excluding ``@``, spaces and ``<>"(),;:[]``), in one pass.
+
+    Why not that regex: on a run without ``@`` it retries from every character, quadratic
+    (80 KB took 19 s); here each run is visited once, so the cost is linear in the text."""
+    found: list[str] = []
+    prev: re.Match[str] | None = None
+    used = -1  # end of the run consumed as the right part of the previous address
+    for run in _ADDR_RUN.finditer(text):
+        if (
+            prev is not None
+            and prev.start() >= used
+            and prev.end() + 1 == run.start()
+            and text[prev.end()] == "@"
+            and "." in run.group()[1:-1]
+        ):
+            found.append(f"{prev.group()}@{run.group()}")
+            used = run.end()
+        prev = run
+    return found
+
+
 def _addresses(msg: EmailMessage, name: str, rules: list[str]) -> list[str]:
     """Addr-specs of every occurrence of an address header, lower-cased, in order."""
     out: list[str] = []
     raws = _raw_values(msg, name)
     if not raws:
+        return out
+    if sum(len(r) for r in raws) > MAX_ADDRESS_FIELD_CHARS:
+        # Too long for the stdlib parser's bounded cost: the linear search alone.
+        rules.append(f"{name.lower()}:long-linear-search")
+        for raw in raws:
+            for a in search_addresses(raw):
+                v = _valid_addr(a)
+                if v is not None and v not in out:
+                    out.append(v)
         return out
     plain = _plain_addresses(raws)
     if plain is not None:
@@ -262,7 +307,7 @@ def _addresses(msg: EmailMessage, name: str, rules: list[str]) -> list[str]:
     good = [v for a in parsed if (v := _valid_addr(a))]
     if len(good) < len(parsed) or not parsed:
         # Something did not parse: search the raw text for addr-specs as a last resort.
-        found = [v for raw in raws for a in _ADDR_SEARCH.findall(raw) if (v := _valid_addr(a))]
+        found = [v for raw in raws for a in search_addresses(raw) if (v := _valid_addr(a))]
         extra = [a for a in found if a not in good]
         if extra:
             rules.append(f"{name.lower()}:regex-fallback")
@@ -274,8 +319,12 @@ def _addresses(msg: EmailMessage, name: str, rules: list[str]) -> list[str]:
 
 
 def _date(msg: EmailMessage, rules: list[str]) -> dt.datetime | None:
-    if not _raw_values(msg, "Date"):
+    raws = _raw_values(msg, "Date")
+    if not raws:
         rules.append("date:missing")
+        return None
+    if len(raws[0]) > MAX_DATE_CHARS:
+        rules.append("date:unparsable")
         return None
     try:
         value = msg["Date"].datetime
@@ -374,8 +423,33 @@ def _is_delivery_report(msg: EmailMessage) -> bool:
 # GLPI's MailCollector (getItemFromHeaders, then the subject): its notifications' Message-IDs
 # are "GLPI-Ticket-101.<time>.<rand>@host" (older) or "GLPI_<instance uuid>-Ticket-101..."; a
 # subject tag "[GLPI #0000101] ..." matches its subject pattern \[.+#(\d+)\] (greedy, as PCRE).
-_GLPI_MESSAGE_ID = re.compile(r"GLPI(?:_[a-z0-9]+)?-Ticket-(\d+)", re.IGNORECASE)
-_GLPI_SUBJECT = re.compile(r"\[.+#(\d+)\]")
+# Both are searched in linear time (a backtracking search of the first on "GLPI_aGLPI_a..." or of
+# the second on "[[[[..." was quadratic): "-Ticket-<digits>" first, then a bounded look back
+# (an instance id is a few dozen characters); the subject's tag by its last "#<digits>]".
+_GLPI_TICKET = re.compile(r"-Ticket-(\d+)", re.IGNORECASE)
+_GLPI_PREFIX = re.compile(r"GLPI(?:_[a-z0-9]+)?\Z", re.IGNORECASE)
+_GLPI_LOOKBACK = 80
+_GLPI_SUBJECT_TAG = re.compile(r"#(\d+)\]")
+
+
+def _glpi_message_id_ticket(value: str) -> int | None:
+    """The ticket of the first ``GLPI[_<instance>]-Ticket-<n>`` in ``value`` (linear)."""
+    for m in _GLPI_TICKET.finditer(value):
+        if _GLPI_PREFIX.search(value, max(0, m.start() - _GLPI_LOOKBACK), m.start()):
+            return int(m.group(1))
+    return None
+
+
+def _glpi_subject_ticket(subject: str) -> int | None:
+    """What PCRE's greedy ``\\[.+#(\\d+)\\]`` captures: the last ``#<n>]`` at least two characters
+    after the first ``[``."""
+    first = subject.find("[")
+    if first < 0:
+        return None
+    last = None
+    for m in _GLPI_SUBJECT_TAG.finditer(subject, first + 2):
+        last = m
+    return int(last.group(1)) if last else None
 
 
 def glpi_ticket_id(msg: EmailMessage, subject: str | None) -> int | None:
@@ -383,11 +457,10 @@ def glpi_ticket_id(msg: EmailMessage, subject: str | None) -> int | None:
     In-Reply-To, then References, then the subject; None when nothing names one."""
     for name in ("In-Reply-To", "References"):
         for value in _raw_values(msg, name):
-            m = _GLPI_MESSAGE_ID.search(value)
-            if m:
-                return int(m.group(1))
-    m = _GLPI_SUBJECT.search(subject or "")
-    return int(m.group(1)) if m else None
+            ticket = _glpi_message_id_ticket(value)
+            if ticket is not None:
+                return ticket
+    return _glpi_subject_ticket(subject or "")
 
 
 def _looks_like_headers(block: bytes) -> bool:

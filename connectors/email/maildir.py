@@ -65,11 +65,12 @@ def folder_dir(mailbox_dir: Path, folder: str, layout: str = "maildir++") -> Pat
 
 
 def delivery_time(path: Path) -> tuple[dt.datetime, bool]:
-    """(receipt instant in UTC, True when it came from the mtime fallback)."""
+    """(receipt instant in UTC, True when it came from the mtime fallback; the entry's own
+    mtime, not its target's: a dangling link is still placed in one night)."""
     m = _EPOCH.match(path.name)
     if m:
         return dt.datetime.fromtimestamp(int(m.group(1)), dt.UTC), False
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC), True
+    return dt.datetime.fromtimestamp(path.lstat().st_mtime, dt.UTC), True
 
 
 def read_header_bytes(path: Path) -> bytes:
@@ -101,17 +102,35 @@ def relocate(path: Path) -> Path | None:
     return None
 
 
-def _message_files(folder: Path) -> list[Path]:
-    """Message files of a folder's new/ and cur/ (tmp/ holds deliveries in progress), sorted."""
-    files: list[Path] = []
+def _entry_kind(entry: os.DirEntry[str]) -> str | None:
+    """None for a regular file (a message), else what the entry is, for the reject's reason."""
+    try:
+        if entry.is_file():
+            return None
+        if entry.is_dir():
+            return "a directory"
+        if entry.is_symlink():
+            return "a symbolic link to nothing"
+    except OSError as exc:
+        return f"an entry that cannot be examined ({exc.strerror})"
+    return "a special file (socket, pipe or device)"
+
+
+def _message_entries(folder: Path) -> list[tuple[Path, str | None]]:
+    """(path, None) for every message file of a folder's new/ and cur/ (tmp/ holds deliveries in
+    progress), (path, what it is) for any other entry there, sorted by path.
+
+    Why the other entries are kept: a directory or socket where a message should be is a
+    message Vigie cannot read; it becomes a reject naming its path, never a silent gap."""
+    found: list[tuple[Path, str | None]] = []
     for sub in ("new", "cur"):
         d = folder / sub
         if d.is_dir():
             with os.scandir(d) as entries:  # d_type from the directory: no stat per file
-                files.extend(
-                    Path(e.path) for e in entries if not e.name.startswith(".") and e.is_file()
+                found.extend(
+                    (Path(e.path), _entry_kind(e)) for e in entries if not e.name.startswith(".")
                 )
-    return sorted(files)
+    return sorted(found)
 
 
 _LAYOUT_RULE = {
@@ -176,7 +195,7 @@ def read_interval(
     for mb in source.mailboxes:
         mdir = root / mb.path
         for role, folder in (("inbox", mb.inbox), ("sent", mb.sent)):
-            for path in _message_files(folder_dir(mdir, folder, source.layout)):
+            for path, kind in _message_entries(folder_dir(mdir, folder, source.layout)):
                 seen += 1
                 rel = path.relative_to(root).as_posix()
                 try:
@@ -188,6 +207,9 @@ def read_interval(
                     continue
                 in_interval += 1
                 from_mtime += fallback
+                if kind is not None:
+                    rejects.append(_reject(rel, path, f"not a message file: {kind}"))
+                    continue
                 try:
                     try:
                         data = read_header_bytes(path)

@@ -14,7 +14,8 @@ mboxo and mboxrd differ only in how body lines are quoted; only header blocks ar
 (the body never leaves the connector), so one reader serves both kinds, and unquoting
 (:func:`unquote_mboxrd`) is only needed by whoever reads a body.
 
-Memory: the file is read line by line and only each message's header block is kept.
+Memory: the file is read line by line (an over-long line in 64 KiB pieces) and only each
+message's header block is kept, up to just past ``MAX_HEADER_BYTES``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectors.email.headers import MAX_HEADER_BYTES
+
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 # weekday month day hh:mm[:ss] [zone] year: the asctime date of a separator line
 _DATE = re.compile(
@@ -33,6 +36,10 @@ _DATE = re.compile(
     r"(?:\s+(?P<zone>[A-Za-z]{1,5}|[+-]\d{4}))?\s+(?P<year>\d{4})\b"
 )
 _MBOXRD_QUOTED = re.compile(rb"(?m)^>(>*From )")
+# Bounds: a line is read in pieces of at most this many bytes, and a header block is kept up to
+# just past headers.MAX_HEADER_BYTES (the parser rejects it as too large): an endless line or
+# header costs its bytes' reading, never their memory.
+_PIECE_BYTES = 64 * 1024
 
 
 class NotAnMboxFile(ValueError):
@@ -83,16 +90,24 @@ def split_mbox(path: Path) -> Iterator[MboxMessage]:
     number = 0
     separator = ""
     header: list[bytes] = []
+    header_size = 0
     in_header = False
+    continued = False  # the previous piece did not end a line: this one is no line start
     with path.open("rb") as fh:
-        for line in fh:
+        for line in iter(lambda: fh.readline(_PIECE_BYTES), b""):
+            piece_of_line, continued = continued, not line.endswith(b"\n")
+            if piece_of_line:  # the rest of an over-long line: header bytes or body, never a start
+                if in_header and header_size <= MAX_HEADER_BYTES:
+                    header.append(line)
+                    header_size += len(line)
+                continue
             starts = line.startswith(b"From ")
             if starts and (number == 0 or _is_separator(line)):
                 if number:
                     yield MboxMessage(number, separator, _block(header))
                 number += 1
                 separator = line[5:].rstrip(b"\r\n").decode("utf-8", errors="replace")
-                header, in_header = [], True
+                header, header_size, in_header = [], 0, True
                 continue
             if number == 0:
                 if line.strip():
@@ -101,8 +116,9 @@ def split_mbox(path: Path) -> Iterator[MboxMessage]:
             if in_header:
                 if line in (b"\n", b"\r\n"):
                     in_header = False
-                else:
+                elif header_size <= MAX_HEADER_BYTES:  # past it: rejected as too large anyway
                     header.append(line)
+                    header_size += len(line)
     if number:
         yield MboxMessage(number, separator, _block(header))
 
