@@ -34,6 +34,7 @@ from connectors.landing import ExtractResult, Reject
 from connectors.landing_schemas import TABLES_BY_SOURCE_TYPE
 from connectors.pseudonymise import Pseudonymiser
 from connectors.registers.tabular import (
+    BROKEN,
     EXTRA,
     Record,
     TableFile,
@@ -108,6 +109,9 @@ def identified_records(
             def reject(reason: str, _record: Record = record, _name: str = table.path.name) -> None:
                 rejects.append(Reject(table_name, _name, _record.position, reason))
 
+            if BROKEN in record.cells:
+                reject(record.cells[BROKEN])
+                continue
             if EXTRA in record.cells:
                 reject(f"{record.cells[EXTRA]} cell(s) beyond the header's columns")
                 continue

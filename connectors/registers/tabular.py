@@ -35,6 +35,7 @@ _FR_DATE = re.compile(
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 EXTRA = "\x00extra"  # key of a record's count of cells beyond the header (a reject)
+BROKEN = "\x00broken"  # key of the reason a record could not be split into cells (a reject)
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 
 
@@ -84,7 +85,15 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def read_csv_file(path: Path, encoding: Encoding = "auto", delimiter: str | None = None) -> TableFile:
-    text, used = decode_bytes(path.read_bytes(), encoding)
+    try:
+        text, used = decode_bytes(path.read_bytes(), encoding)
+    except OSError as exc:
+        raise TableLayoutError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise TableLayoutError(
+            f"{path}: byte {exc.start} is not {encoding} text; fix the source's encoding "
+            f"(or 'auto')"
+        ) from None
     first_line = text.split("\n", 1)[0]
     delim = delimiter or sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
@@ -94,7 +103,19 @@ def read_csv_file(path: Path, encoding: Encoding = "auto", delimiter: str | None
         raise TableLayoutError(f"{path}: empty file (no header line)") from None
     records: list[Record] = []
     previous_end = reader.line_num
-    for cells in reader:
+    while True:
+        # A record csv refuses (a cell over csv's 128 KiB limit) is a reject, not the file's
+        # failure: csv starts the next record on the next line.
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            reason = f"the record cannot be split into cells ({exc})"
+            records.append(Record(f"line {start}", start, {BROKEN: reason}))
+            continue
         start = previous_end + 1
         previous_end = reader.line_num
         if not any(c.strip() for c in cells):
@@ -110,7 +131,13 @@ def read_csv_file(path: Path, encoding: Encoding = "auto", delimiter: str | None
 def read_xlsx_file(path: Path, sheet: str | None = None) -> TableFile:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
+        raise TableLayoutError(
+            f"{path}: cannot be read as an XLSX workbook ({type(exc).__name__}); export it "
+            f"again from the register"
+        ) from None
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise TableLayoutError(
@@ -127,6 +154,13 @@ def read_xlsx_file(path: Path, sheet: str | None = None) -> TableFile:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             records.append(Record(f"row {index}", index, dict(zip(header, values, strict=False))))
+    except TableLayoutError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a sheet whose XML breaks while it is read
+        raise TableLayoutError(
+            f"{path}: the workbook's sheet cannot be read ({type(exc).__name__}); export it "
+            f"again from the register"
+        ) from None
     finally:
         workbook.close()
     return TableFile(path, header, records, None, None)
