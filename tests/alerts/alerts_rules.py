@@ -4,18 +4,24 @@ Since issue 11 the alert rules live in dbt (intermediate/alerts/int_alert_candid
 alerts read that table. Tests that build marts by hand (tests/expectations/h5_builders.py) call
 ``build_candidates`` after ``create_warehouse``: it loads the config tables, gives the hand-made
 tables the columns the rules read (local times from the UTC instants, the quality columns of
-issue 11, with what the older fixtures mean), and runs ``dbt run --select int_alert_candidates``:
-the same SQL as production, no Python copy of the rules.
+issue 11, with what the older fixtures mean), and builds ``intermediate.int_alert_candidates``
+from the model's SQL as dbt compiles it (compiled once per test session: a ``dbt run`` per test
+re-parses the project, about 10 s each, since every test has its own landing path): the same SQL
+as production, no Python copy of the rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+import tempfile
+from pathlib import Path
 
 import duckdb
 
 from vigie.config import VigieConfig
-from vigie.transform import ensure_empty_landing_tables, landing_root, run_dbt, warehouse_path
+from vigie.transform import _failures, _run_dbt, warehouse_path
 from vigie.warehouse_config import load_config_tables
 
 EVALUATION_COLUMNS = {
@@ -66,5 +72,26 @@ def build_candidates(cfg: VigieConfig, day: dt.date) -> None:
         _add(con, "intermediate.int_service_channel_day_gaps", GAP_COLUMNS)
     finally:
         con.close()
-    ensure_empty_landing_tables(landing_root(cfg))
-    run_dbt(cfg, day, ["run", "--select", "int_alert_candidates"])
+    con = duckdb.connect(str(warehouse_path(cfg)))
+    try:
+        con.execute("create schema if not exists intermediate")
+        con.execute(f"create or replace table intermediate.int_alert_candidates as {compiled_rules(cfg, day)}")
+    finally:
+        con.close()
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled(vars_json: str) -> str:
+    """dbt's compiled SELECT of int_alert_candidates (refs resolved to "vigie".<schema>.<table>,
+    the catalog of every warehouse file named vigie.duckdb; the model reads no var)."""
+    work = Path(tempfile.mkdtemp(prefix="vigie-alert-rules-"))
+    result = _run_dbt(["compile", "--select", "int_alert_candidates", "--vars", vars_json],
+                      work / "vigie.duckdb")
+    assert getattr(result, "success", False), _failures(result) or getattr(result, "exception", None)
+    return (work / "dbt" / "target" / "compiled" / "vigie" / "models" / "intermediate" / "alerts"
+            / "int_alert_candidates.sql").read_text(encoding="utf-8")
+
+
+def compiled_rules(cfg: VigieConfig, day: dt.date) -> str:
+    assert warehouse_path(cfg).name == "vigie.duckdb", "the compiled SQL names the catalog 'vigie'"
+    return _compiled(json.dumps({"timezone": cfg.collectivite.timezone, "landing_root": "/nonexistent"}))
