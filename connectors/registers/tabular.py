@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 import zoneinfo
 from collections.abc import Iterator
@@ -96,7 +95,11 @@ def read_csv_file(path: Path, encoding: Encoding = "auto", delimiter: str | None
         ) from None
     first_line = text.split("\n", 1)[0]
     delim = delimiter or sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    # Lines end at LF only (DECISIONLOG.md, Part 4, "What a line is"): a bare CR is no line end,
+    # so "line 12" is what ``sed -n 12p`` shows; csv still reads a quoted cell across lines.
+    pieces = text.split("\n")
+    lines = [p + "\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    reader = csv.reader(lines, delimiter=delim)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
