@@ -13,9 +13,11 @@ its first start, without Docker, on the loopback PostgreSQL:
    triggerer and scheduler as separate processes, each with its own ``AIRFLOW_HOME`` as each
    container has; every service's compose health check must pass;
 5. one night triggered through the REST API (token from ``POST /auth/token``, then
-   ``POST /api/v2/dags/{dag_id}/dagRuns`` for each extract DAG with ``conf={"day": D}``), and the
-   two following nights run by the scheduler on its own timetable (``VIGIE_START_DATE`` two
-   nights back, ``VIGIE_CATCHUP=true``: the smoke's only additions to compose's environment);
+   ``POST /api/v2/dags/{dag_id}/dagRuns`` for each extract DAG with ``conf={"day": D}``, the
+   partition key D and no logical date), and the following nights run by the scheduler on its
+   own timetable, up to the last night whose 02:00 has passed (``VIGIE_START_DATE`` two nights
+   back and ``VIGIE_CATCHUP=true``: the smoke's only additions to compose's environment; the
+   first scheduled night is read from the API, so the smoke follows the DAGs' timetable);
 6. waits, polling the API, until every night's whole chain has finished (bounded, with progress);
 7. compares the marts, the digests (modulo ``Date`` and ``Message-ID``) and the BI snapshot with
    what ``vigie run --from D --to D2`` gives on a fresh copy of the same sources.
@@ -25,10 +27,10 @@ started is stopped (process groups: SIGINT, then SIGTERM, then SIGKILL), even on
 the database is dropped. The temporary directory is removed on success and kept on failure
 (its path is printed: component logs under ``logs/``).
 
-Why the REST night comes first and the scheduler starts last: the API server and DAG processor
-are up before the scheduler, so the REST night is queued before the scheduler creates its own
-nights; the three nights then run in day order, as ``vigie run`` runs them (a night's alerts
-depend on the nights before it).
+Why the REST night comes first and the scheduler starts last: the REST night is queued, with
+``run_after`` at its own 02:00, before the scheduler creates its nights; queued runs start in
+``run_after`` order, so the nights run in day order, as ``vigie run`` runs them (a night's
+alerts depend on the nights before it).
 """
 
 from __future__ import annotations
@@ -546,15 +548,21 @@ def compare_tables(what: str, got: dict[str, list[tuple]], want: dict[str, list[
 
 
 def digest_fingerprints(outbox: Path) -> dict[str, str]:
-    """Each .eml, keyed by its path under the outbox, hashed without Date and Message-ID."""
+    """Each .eml, keyed by its path under the outbox, hashed without what records when and how
+    it was written rather than what it says: the Date and Message-ID headers and the MIME
+    boundaries (random per message). Every other header, part type and decoded payload counts."""
     out = {}
     for path in sorted(outbox.rglob("*.eml")):
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         h = hashlib.sha256()
-        for key, value in msg.items():
-            if key.lower() not in IGNORED_HEADERS:
-                h.update(f"{key.lower()}: {value}\n".encode())
         for part in msg.walk():
+            for key, value in part.items():
+                if key.lower() in IGNORED_HEADERS:
+                    continue
+                if key.lower() == "content-type":
+                    params = sorted((k, v) for k, v in part.get_params()[1:] if k != "boundary")
+                    value = f"{part.get_content_type()} {params}"
+                h.update(f"{key.lower()}: {value}\n".encode())
             if not part.is_multipart():
                 h.update(part.get_payload(decode=True) or b"")
         out[str(path.relative_to(outbox))] = h.hexdigest()

@@ -84,15 +84,19 @@ def _eml(path: Path, date: str, msg_id: str, body: str) -> None:
     msg["From"], msg["To"], msg["Subject"] = "vigie@x.fr", "head@x.fr", "Vigie"
     msg["Date"], msg["Message-ID"] = date, msg_id
     msg.set_content(body)
+    msg.add_alternative(f"<p>{body}</p>", subtype="html")  # multipart: a random boundary
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(bytes(msg))
 
 
-def test_digests_compare_without_date_and_message_id(tmp_path: Path) -> None:
+def test_digests_compare_without_date_message_id_and_boundaries(tmp_path: Path) -> None:
     _eml(tmp_path / "a" / "2026-12-04" / "k.eml", "Mon, 07 Dec 2026 04:00:00 +0000", "<1@x>", "3 missed")
     _eml(tmp_path / "b" / "2026-12-04" / "k.eml", "Mon, 07 Dec 2026 05:00:00 +0000", "<2@x>", "3 missed")
     _eml(tmp_path / "c" / "2026-12-04" / "k.eml", "Mon, 07 Dec 2026 04:00:00 +0000", "<1@x>", "4 missed")
     a, b, c = (digest_fingerprints(tmp_path / x) for x in "abc")
+    boundaries = {(tmp_path / x / "2026-12-04" / "k.eml").read_bytes().split(b'boundary="')[1][:30]
+                  for x in "ab"}
+    assert len(boundaries) == 2  # the two files differ in their bytes
     assert list(a) == ["2026-12-04/k.eml"]
     assert a == b
     assert a != c
