@@ -19,12 +19,11 @@ How readers are never shown a mix, a missing or a half-loaded table:
    ``COPY`` from CSV written by DuckDB (empty string quoted, NULL bare: PostgreSQL's CSV rules),
    commented, analysed, and given the privileges the live schema has (so a read-only role
    granted once keeps reading);
-2. one transaction renames ``<schema>`` to ``<schema>_old``, ``<schema>_work`` to ``<schema>``
-   and drops ``<schema>_old``. A query in READ COMMITTED that starts during the swap waits on
-   the old table's lock and then reads the new table (PostgreSQL looks the name up again after
-   a concurrent DDL); a query already running finishes on the old one, and the swap waits for
-   it. The swap waits at most ``SWAP_LOCK_TIMEOUT`` for a lock (a waiting ``DROP`` would queue
-   every new dashboard query behind a long one), then retries, ``SWAP_ATTEMPTS`` times.
+2. one transaction locks every live table (NOWAIT), renames ``<schema>`` to ``<schema>_old``,
+   ``<schema>_work`` to ``<schema>`` and drops ``<schema>_old``. A query in READ COMMITTED that
+   starts during the swap waits on the old table's lock, then reads the new table (PostgreSQL
+   looks the name up again after a concurrent DDL); a query already running finishes on the
+   old tables, and the swap is tried again a moment later (``_swap`` says why it never waits).
 
 Views that other schemas build on the published tables would be dropped silently by the swap
 (they point at the old tables): the publication refuses instead, naming them, and the previous
@@ -49,9 +48,8 @@ from vigie.intervals import night_for_day
 
 log = logging.getLogger(__name__)
 
-SWAP_LOCK_TIMEOUT = "10s"
-SWAP_ATTEMPTS = 6
-SWAP_RETRY_PAUSE_SECONDS = 5.0
+SWAP_WAIT_SECONDS = 300.0  # how long readers may keep the live tables before the publication gives up
+SWAP_RETRY_PAUSE_SECONDS = 0.05
 # libpq parameters taken from the Airflow connection's extra (sslmode: 'require' etc.)
 LIBPQ_EXTRA = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "options", "target_session_attrs")
 
@@ -275,15 +273,55 @@ def _load_work_schema(
         cur.execute(f"analyze {', '.join(f'{quote_ident(work)}.{quote_ident(t.pg_name)}' for t in tables)}")
 
 
+def _blockers(cur: Any, live: str) -> str:  # noqa: ANN401
+    """Who holds the live tables now (for the error when the swap never got them)."""
+    cur.execute(
+        """
+        select distinct a.pid, coalesce(a.usename, '?'), coalesce(a.application_name, ''), coalesce(a.state, '?'),
+            a.xact_start
+        from pg_locks l
+        join pg_class c on c.oid = l.relation
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_stat_activity a on a.pid = l.pid
+        where n.nspname = %s and l.granted and a.pid <> pg_backend_pid()
+        order by 1
+        """,
+        [live],
+    )
+    return "; ".join(
+        f"pid {pid} ({user}, {app or 'no application name'}, {state}, transaction since {since:%Y-%m-%d %H:%M:%S %Z})"
+        for pid, user, app, state, since in cur.fetchall()
+    ) or "none seen now"
+
+
 def _swap(pg: Any, work: str, live: str) -> None:  # noqa: ANN401
-    """Rename work to live in one transaction; retry when a lock is not granted in time."""
+    """Rename work to live and drop the old tables, in one transaction, never waiting on a lock.
+
+    Every live table is locked ACCESS EXCLUSIVE NOWAIT first: when a reader holds one, the
+    transaction is rolled back at once and tried again SWAP_RETRY_PAUSE_SECONDS later, until
+    SWAP_WAIT_SECONDS. Why never wait: a swap that waits for one table while holding another
+    can deadlock with a reader that holds the first and asks for the second (PostgreSQL would
+    then cancel one of the two, possibly the dashboard's query), and a waiting ACCESS EXCLUSIVE
+    request queues every new reader behind it. Holding all of them before renaming also means
+    that a query that starts during the swap waits a few milliseconds, then reads only new
+    tables: never the old one for a table and the new one for another.
+    """
     from psycopg2 import errors
 
     old = f"{live}_old"
-    for attempt in range(1, SWAP_ATTEMPTS + 1):
+    deadline = time.monotonic() + SWAP_WAIT_SECONDS
+    attempts = 0
+    while True:
+        attempts += 1
         try:
             with pg, pg.cursor() as cur:
-                cur.execute(f"set local lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                cur.execute(
+                    "select quote_ident(n.nspname) || '.' || quote_ident(c.relname) from pg_class c "
+                    "join pg_namespace n on n.oid = c.relnamespace where n.nspname = %s and c.relkind in ('r', 'p') "
+                    "order by c.relname",
+                    [live],
+                )
+                live_tables = [r[0] for r in cur.fetchall()]
                 cur.execute("select 1 from pg_namespace where nspname = %s", [live])
                 if cur.fetchone():
                     dependents = _outside_dependents(cur, live)
@@ -293,18 +331,23 @@ def _swap(pg: Any, work: str, live: str) -> None:  # noqa: ANN401
                             "nightly swap would drop them. Build them in the BI tool (a Metabase model, "
                             "a Superset virtual dataset) or drop them; the previous night stays published"
                         )
+                    if live_tables:
+                        cur.execute(f"lock table {', '.join(live_tables)} in access exclusive mode nowait")
                     cur.execute(f"drop schema if exists {quote_ident(old)} cascade")
                     cur.execute(f"alter schema {quote_ident(live)} rename to {quote_ident(old)}")
                 cur.execute(f"alter schema {quote_ident(work)} rename to {quote_ident(live)}")
                 cur.execute(f"drop schema if exists {quote_ident(old)} cascade")
+            if attempts > 1:
+                log.info("schema %s swapped after %d attempts (readers held its tables)", live, attempts)
             return
-        except (errors.LockNotAvailable, errors.DeadlockDetected) as exc:
-            if attempt == SWAP_ATTEMPTS:
+        except (errors.LockNotAvailable, errors.DeadlockDetected):
+            if time.monotonic() >= deadline:
+                with pg, pg.cursor() as cur:
+                    holders = _blockers(cur, live)
                 raise PostgresPublishFailed(
-                    f"schema {live!r}: the swap waited {SWAP_ATTEMPTS} x {SWAP_LOCK_TIMEOUT} for readers to "
-                    f"release the tables ({type(exc).__name__}); the previous night stays published"
+                    f"schema {live!r}: readers kept its tables for {SWAP_WAIT_SECONDS:.0f} s ({attempts} attempts); "
+                    f"holding them now: {holders}. The previous night stays published; rerun the task"
                 ) from None
-            log.warning("swap of schema %s: lock not granted (attempt %d), retrying", live, attempt)
             time.sleep(SWAP_RETRY_PAUSE_SECONDS)
 
 
