@@ -104,6 +104,8 @@ def read_csv_file(path: Path, encoding: Encoding = "auto", delimiter: str | None
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise TableLayoutError(f"{path}: empty file (no header line)") from None
+    except csv.Error as exc:
+        raise TableLayoutError(f"{path}: the header line cannot be split into cells ({exc})") from None
     records: list[Record] = []
     previous_end = reader.line_num
     while True:

@@ -52,6 +52,7 @@ def resolve_files(source_id: str, pattern: Path, what: str) -> list[Path]:
 
 _SEPARATOR_CANDIDATES = ("\x1f", "\x1e", "\x1d", "\x1c", "\x07")
 # Stand-ins for CR while Arrow splits (a byte absent from the data, none of the separators).
+_BOM = b"\xef\xbb\xbf"
 _CR_STANDINS = (b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06", b"\x0e", b"\x0f")
 
 
@@ -63,7 +64,10 @@ def _split_lines(data: bytes, check_utf8: bool) -> pa.Array:
     no quoting, empty lines kept so that row i is line i + 1."""
     sep = next((c for c in _SEPARATOR_CANDIDATES if c.encode() not in data), None)
     if sep is None:  # every candidate occurs: split through Python (slow, exact)
-        text = data.decode("utf-8", errors="replace")
+        try:
+            text = data.decode("utf-8", errors="strict" if check_utf8 else "replace")
+        except UnicodeDecodeError as exc:  # as Arrow says it: the caller then replaces bytes
+            raise pa.ArrowInvalid(f"invalid UTF-8 at byte {exc.start}") from None
         parts = text.split("\n")
         if text.endswith("\n"):
             parts.pop()
@@ -117,6 +121,10 @@ def read_lines_from(
         ) from None
     if not raw:
         return pa.array([], pa.string()), pa.array([], pa.int64())
+    # A UTF-8 byte-order mark opening the file is no text of its first line (Arrow would drop
+    # it silently, and every byte offset after it would then be 3 short).
+    if offset == 0 and raw.startswith(_BOM):
+        raw, offset = raw[len(_BOM) :], len(_BOM)
     # One definition of a line (DECISIONLOG.md, Part 4, "What a line is"): bytes up to an LF,
     # as ``wc -l`` and ``sed -n Np`` count. Arrow's splitter also ends a line at a bare CR,
     # which would shift every later line number: CRs are swapped for a byte absent from the
