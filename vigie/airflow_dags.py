@@ -10,6 +10,7 @@ The chain, per night D (DECISIONLOG Part 1 "Nights never mix"):
     vigie_extract_email     ─┼─► vigie://landing/<family> ─► vigie_night [D]:
     vigie_extract_ticketing ─┘   (all families, same D)       dbt_build ─► validate ─┬─► send_digests
                                                                (marts)     (checks)  └─► publish_snapshot
+                                                                                          ─► publish_postgres
 
 - The extract DAGs run on ``CronPartitionTimetable("0 2 * * *", run_offset=-1)`` in the
   collectivité's zone: the run that starts at 02:00 on D+1 carries the partition key ``D``.
@@ -398,6 +399,20 @@ def _publish_step(cfg: VigieConfig, day: dt.date) -> str:
     return str(publish_snapshot(cfg, day))
 
 
+def _publish_postgres_step(cfg: VigieConfig, day: dt.date) -> str | None:
+    """The BI tables in PostgreSQL (``outputs.bi_postgres``; absent: nothing), after the
+    snapshot and with the same rule: never back to an older night."""
+    from vigie.publish import published_night
+    from vigie.publish_postgres import publish_postgres
+
+    if cfg.outputs.bi_postgres is None:
+        return None
+    current = published_night(cfg)
+    if current is not None and current > day:
+        return f"night {current} is published already; PostgreSQL is not taken back to {day}"
+    return publish_postgres(cfg, day)
+
+
 def build_night_dag() -> DAG:
     """Transform, checks, alerts and BI snapshot of one night, once its families have landed."""
     families = families_with_sources(current_config()) or list(FAMILIES)
@@ -418,7 +433,9 @@ def build_night_dag() -> DAG:
         checks = _step_task("validate", _checks_step, CHECKS_ASSET)
         alerts = _step_task("send_digests", _alerts_step)
         publish = _step_task("publish_snapshot", _publish_step, SNAPSHOT_ASSET)
+        publish_pg = _step_task("publish_postgres", _publish_postgres_step)
         transform >> checks >> [alerts, publish]
+        publish >> publish_pg
     return dag
 
 

@@ -76,6 +76,7 @@ def test_night_dag_waits_for_every_family_of_the_same_night(dagbag) -> None:
     assert dag.max_active_runs == 1
     assert [t.task_id for t in dag.topological_sort()][:2] == ["dbt_build", "validate"]
     assert dag.get_task("validate").downstream_task_ids == {"send_digests", "publish_snapshot"}
+    assert dag.get_task("publish_snapshot").downstream_task_ids == {"publish_postgres"}
     for t in dag.tasks:
         assert t.pool == "vigie_duckdb", t.task_id
         assert t.queue == "duckdb", t.task_id
