@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: demo test install lint bench lock clean smoke-production
+.PHONY: demo test install lint bench lock clean smoke-production fuzz
 
 # Create the venv and install the locked dependency set (uv when it installs, else pip).
 $(STAMP): requirements.lock pyproject.toml
@@ -42,6 +42,11 @@ smoke-production: $(STAMP)
 # Every benchmark script prints its figures (speed and memory targets live here, not in tests).
 bench: $(STAMP)
 	@set -e; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+# Seeded hostile variants of every file source through its connector (issue 17): 300 per
+# source; prints crashes, lost lines, and every variant slower than 10x its clean run.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.campaign --variants $${FUZZ_VARIANTS:-300}
 
 # Re-resolve the lock from requirements.in (needs the package index).
 lock:

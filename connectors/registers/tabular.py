@@ -4,9 +4,10 @@ Why a reader of our own rather than ``pandas.read_csv``: the exports come from o
 (Excel « CSV (séparateur : point-virgule) », LibreOffice, business software) and the rules that
 decide the numbers must be explicit and tested:
 
-- encoding: a UTF-8 byte-order mark means UTF-8; else strict UTF-8 when the bytes decode, else
-  Windows-1252 (Excel's « ANSI », a superset of Latin-1 for printable text: ``é`` is 0xE9 in
-  both, ``€`` and ``œ`` only exist in 1252). ``encoding`` in the source forces one;
+- encoding: a UTF-8 byte-order mark means UTF-8; else strict UTF-8 when the bytes decode; else
+  UTF-8 with U+FFFD for the bad bytes when most non-ASCII lines are UTF-8 (a few damaged
+  lines); else Windows-1252 (Excel's « ANSI », a superset of Latin-1 for printable text: ``é``
+  is 0xE9 in both, ``€`` and ``œ`` only exist in 1252). ``encoding`` in the source forces one;
 - delimiter: ``;`` (French Excel), ``,`` or tab, whichever splits the header line most;
 - line numbers: the physical line where a record starts (a quoted cell may span lines), so a
   reject says « line 12 » and a person finds it in a text editor; XLSX rows are sheet rows;
@@ -70,11 +71,30 @@ def decode_bytes(data: bytes, encoding: Encoding = "auto") -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
+        if _mostly_utf8(data):
+            # A UTF-8 export with a few damaged lines: one bad byte must not turn every é of
+            # the header into "Ã©" (the columns would vanish, every night). Bad bytes -> U+FFFD.
+            return data.decode("utf-8", errors="replace"), "utf-8"
         # 0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined in 1252: Latin-1 then.
         try:
             return data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
             return data.decode("latin-1"), "latin-1"
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """True when, of the lines holding non-ASCII bytes, more decode as UTF-8 than not (a
+    Windows-1252 export fails on nearly every such line: ``é`` is the lone byte 0xE9)."""
+    good = bad = 0
+    for line in data.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad += 1
+    return good > bad
 
 
 def sniff_delimiter(header_line: str) -> str:
