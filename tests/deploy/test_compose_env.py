@@ -156,3 +156,19 @@ def test_the_local_mapping_row_by_row(tmp_path: Path) -> None:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": "18793",
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": "18794",
     }
+
+
+def test_no_container_path_or_host_survives_the_mapping(tmp_path: Path) -> None:
+    """Every value, command and health check of every Airflow service, once mapped, names only
+    this machine: nothing under /opt, no compose host name."""
+    compose = load_compose()
+    where = LocalPlacement(data_dir=tmp_path / "site", home=tmp_path / "home",
+                           logs_dir=tmp_path / "logs", api_port=18080, database="vigie_smoke_1",
+                           worker_log_port=18793, trigger_log_port=18794)
+    for name in AIRFLOW_SERVICES:
+        texts = list(where.environment(service_environment(compose, name, FILLED)).values())
+        texts += where.argv(service_command(compose, name))
+        texts += where.argv(healthcheck_command(compose, name) or [])
+        for text in texts:
+            for leftover in ("/opt/", "@postgres:", "airflow-apiserver", "localhost:8080"):
+                assert leftover not in text, (name, text)

@@ -150,3 +150,17 @@ def test_the_lock_has_what_production_needs() -> None:
     assert pins["apache-airflow"] == "3.3.2"
     for name in ("asyncpg", "psycopg2-binary", "apache-airflow-providers-celery", "redis"):
         assert name in pins, name
+
+
+def test_secrets_and_data_stay_out_of_the_image_and_the_repository() -> None:
+    dockerignore = (PROJECT_DIR / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    for entry in (".env", "var", "sources", ".venv"):
+        assert entry in dockerignore, entry
+    assert "!.env.example" in dockerignore
+    gitignore = (PROJECT_DIR / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert ".env" in gitignore and "/sources/" in gitignore
+    dockerfile = (PROJECT_DIR / "Dockerfile").read_text(encoding="utf-8")
+    copied = re.findall(r"^COPY --chown=airflow:0 (.+) \S+$", dockerfile, re.MULTILINE)
+    assert " ".join(copied).split() == ["requirements.lock", "pyproject.toml", "vigie",
+                                        "connectors", "expectations", "dags", "dbt_project",
+                                        "deploy"]
