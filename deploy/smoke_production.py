@@ -197,11 +197,13 @@ class Component:
             return "(no log)"
         return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
-    def stop(self) -> None:
-        """SIGINT to the whole process group, then SIGTERM, then SIGKILL."""
+    def stop(self, grace: tuple[float, float, float] = (20.0, 10.0, 5.0)) -> None:
+        """SIGINT to the whole process group (Airflow's components shut down cleanly on it),
+        then SIGTERM, then SIGKILL, each after ``grace`` seconds: task processes and API
+        workers are in the group, so none outlives the smoke."""
         if self.proc is None:
             return
-        for sig, wait in ((signal.SIGINT, 20.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        for sig, wait in zip((signal.SIGINT, signal.SIGTERM, signal.SIGKILL), grace, strict=True):
             with suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
             deadline = time.monotonic() + wait

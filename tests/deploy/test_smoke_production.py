@@ -148,3 +148,29 @@ def test_the_site_config_reads_sources_and_writes_outputs_inside_the_site(tmp_pa
     assert all(p.startswith("../sources/") for p in paths.values()), paths
     assert data["outputs"]["warehouse"] == "../var/warehouse/vigie.duckdb"
     assert "key_file" not in data["pseudonymisation"]  # the key comes from the connection
+
+
+def test_stop_ends_the_whole_process_group_even_a_child_ignoring_signals(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from deploy.smoke_production import Component
+
+    # A parent that ignores SIGINT and SIGTERM, with a grandchild that does too.
+    script = "trap '' INT TERM; (trap '' INT TERM; sleep 300) & echo $! > child.pid; wait"
+    comp = Component("stubborn", ["bash", "-c", script], {"PATH": os.environ["PATH"]},
+                     tmp_path / "stubborn.log")
+    comp.start(tmp_path)
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "child.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int((tmp_path / "child.pid").read_text())
+    comp.stop(grace=(0.5, 0.5, 5.0))
+    assert comp.proc is not None and comp.proc.returncode == -signal.SIGKILL
+    try:
+        os.kill(child, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive, "the grandchild outlived stop()"
