@@ -21,7 +21,8 @@ Vigie computes with (``NUMERIC_DATA``), digit runs of 6+ are masked (a blind tra
 ``0612345678`` lands as ``XXXXXXXXXX``).
 
 Malformed lines (fewer than 5 fields, an epoch that is not an integer or lies outside
-``PLAUSIBLE_EPOCHS``, no event name) become rejects with file, line and reason. A line with no usable epoch belongs to the night of the
+``PLAUSIBLE_EPOCHS``, no event name, more than ``MAX_LINE_CHARS`` characters) become rejects
+with file, line and reason. A line with no usable epoch belongs to the night of the
 nearest earlier line of the same file that has one (the next one for leading lines), so each
 malformed line is reported by exactly one night.
 """
@@ -72,6 +73,9 @@ MIN_FIELDS = 5
 # Epochs a queue_log line can carry: [2000-01-01, 2100-01-01) UTC. A line outside (epoch ``7``,
 # a 12-digit epoch) is rejected with its value, and places neither itself nor its neighbours.
 PLAUSIBLE_EPOCHS = (946_684_800, 4_102_444_800)
+# The longest line read as an event: Asterisk writes a queue_log event in a buffer of a few
+# hundred bytes; a longer line is a reject (its fields would otherwise land, however long).
+MAX_LINE_CHARS = 65_536
 
 # Data fields (1-based) kept verbatim: counters, times and uniqueids Vigie computes with.
 NUMERIC_DATA: dict[str, frozenset[int]] = {
@@ -207,12 +211,14 @@ def _read_file(
     epoch_ok = pc.is_valid(epoch)
     too_few = pc.less(nfields, MIN_FIELDS)
     no_event = pc.equal(pc.utf8_trim_whitespace(pc.fill_null(cols["event"], "")), "")
-    bad = pc.or_(pc.or_(too_few, pc.invert(epoch_ok)), no_event)
+    too_long = pc.greater(pc.utf8_length(lines), MAX_LINE_CHARS)
+    bad = pc.or_(pc.or_(pc.or_(too_few, pc.invert(epoch_ok)), no_event), too_long)
 
     rejects: list[tuple[Reject, str]] = []
     if pc.any(bad).as_py():
-        for pos, n, few, ok, value, text in zip(
+        for pos, long, n, few, ok, value, text in zip(
             line_no.filter(bad).to_pylist(),
+            too_long.filter(bad).to_pylist(),
             nfields.filter(bad).to_pylist(),
             too_few.filter(bad).to_pylist(),
             epoch_ok.filter(bad).to_pylist(),
@@ -220,7 +226,12 @@ def _read_file(
             lines.filter(bad).to_pylist(),
             strict=True,
         ):
-            if few:
+            if long:
+                reason = (
+                    f"line longer than {MAX_LINE_CHARS} characters (a queue_log event is a few "
+                    f"hundred): not read"
+                )
+            elif few:
                 reason = (
                     f"fewer than {MIN_FIELDS} fields ({n}); expected "
                     "epoch|callid|queuename|agent|event|data..."

@@ -170,3 +170,18 @@ def test_positions_are_learnt_per_line_whatever_the_span_of_the_anchors() -> Non
     a = np.array([7, t, t + 3600, 10**12, t + 7200], dtype=np.int64)
     assert file_positions._checkpoint_hours(a) == [(3600, 1), (t + 3600, 2), (t + 7200, 3)]
     assert file_positions._stop_hours(a) == [(t, 1), (t + 3600, 2), (t + 7200, 3)]
+
+
+def test_queue_log_line_of_a_megabyte_is_one_reject(tmp_path: Path) -> None:
+    base = 1792911600  # 2026-10-25 07:00Z
+    lines = [f"{base + 60 * i}|{base}.{i}|accueil|NONE|ENTERQUEUE||0611223344|1|" for i in range(3)]
+    lines[1] += "x" * (1 << 20)  # a 1 MB url field: its bytes would otherwise land
+    (tmp_path / "queue_log").write_text("\n".join(lines) + "\n")
+    batch = extract_source(_queue_log_cfg(tmp_path), "ql", DAY)
+    events = pq.read_table(batch.path / "queue_log_events.parquet")
+    assert events.column("source_line").to_pylist() == [1, 3]
+    rejects = pq.read_table(batch.path / "rejects.parquet").to_pylist()
+    assert [(r["source_position"], r["reason"]) for r in rejects] == [
+        ("line 2", "line longer than 65536 characters (a queue_log event is a few hundred): "
+         "not read"),
+    ]  # fmt: skip
