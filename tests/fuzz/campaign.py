@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class SourceReport:
     name: str
     variants: int = 0
     clean_failures: int = 0
+    clean_failure_kinds: Counter[str] = field(default_factory=Counter)
     crashes: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     exempt: int = 0  # units read inside a quoted cell a mutation opened (registers only)
@@ -94,6 +96,7 @@ def run_source(
             seconds = time.perf_counter() - started
         except SourceUnavailable:
             report.clean_failures += 1
+            report.clean_failure_kinds["+".join(mutated.applied)] += 1
             continue
         except Exception:  # noqa: BLE001 - the campaign's subject: anything else is a crash
             report.crashes.append(f"{label}: {traceback.format_exc(limit=3)}")
@@ -173,7 +176,8 @@ def print_reports(reports: list[SourceReport]) -> None:
               f"{len(r.lost):>6}{r.exempt:>7}{r.clean_seconds:>9.3f}{r.slowest[0]:>10.3f}"
               f"{r.ratio:>7.1f}")  # fmt: skip
     for r in reports:
-        print(f"  {r.name}: slowest variant {r.slowest[1]}")
+        kinds = ", ".join(f"{k} x{n}" for k, n in sorted(r.clean_failure_kinds.items()))
+        print(f"  {r.name}: slowest variant {r.slowest[1]}; clean failures: {kinds or 'none'}")
         for line in r.crashes + r.lost + r.slow:
             print(f"  ! {line}")
     total = sum(r.variants for r in reports)

@@ -129,7 +129,7 @@ LINE_OPERATORS: dict[str, Callable[[random.Random, Units, Origins, int], None]] 
     "blank": op_blank,
 }
 # File-level variants: applied alone, to the whole file.
-FILE_VARIANTS = ("empty", "truncated", "bom", "crlf", "garbage_file")
+FILE_VARIANTS = ("empty", "truncated", "bom", "crlf", "garbage_file", "directory")
 
 
 def mutate_lines(rnd: random.Random, lines: Units, first: int = 0) -> Mutated:
@@ -148,8 +148,8 @@ def mutate_lines(rnd: random.Random, lines: Units, first: int = 0) -> Mutated:
 
 def mutate_file(rnd: random.Random, lines: Units, variant: str, first: int = 0) -> Mutated:
     u, o = list(lines), list(range(len(lines)))
-    if variant == "empty":
-        return Mutated([], [], ("empty",))
+    if variant in ("empty", "directory"):  # a directory where the file should be: no units
+        return Mutated([], [], (variant,))
     if variant == "truncated":  # cut at a random byte: the lines after it are gone, not lost
         size = sum(len(x) + 1 for x in u)
         return Mutated(u, o, ("truncated",), cut_at=rnd.randrange(size) if size else 0)

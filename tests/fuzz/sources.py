@@ -60,6 +60,14 @@ def _add(out: Outcome, key: tuple[str, int], value: tuple[str, Any]) -> None:
     out[key] = value
 
 
+def _write_file(path: Path, m: Mutated, data: bytes) -> None:
+    """The variant's bytes at ``path``; a directory there for the "directory" variant."""
+    if m.applied == ("directory",):
+        path.mkdir()
+    else:
+        path.write_bytes(data)
+
+
 def _line_origins(name: str, origins: list[int | None]) -> dict[tuple[str, int], int | None]:
     return {(name, i + 1): o for i, o in enumerate(origins)}
 
@@ -90,7 +98,7 @@ def queue_log_lines() -> Units:
 
 def _queue_log_write(d: Path, m: Mutated) -> dict[tuple[str, int], int | None]:
     data, origins = render_lines(m)
-    (d / "queue_log").write_bytes(data)
+    _write_file(d / "queue_log", m, data)
     return _line_origins("queue_log", origins)
 
 
@@ -165,7 +173,7 @@ def cdr_lines(width: int) -> Units:
 
 def _cdr_write(d: Path, m: Mutated) -> dict[tuple[str, int], int | None]:
     data, origins = render_lines(m)
-    (d / "Master.csv").write_bytes(data)
+    _write_file(d / "Master.csv", m, data)
     return _line_origins("Master.csv", origins)
 
 
@@ -402,7 +410,7 @@ def _tabular_outcome(result: Any, table: str) -> Outcome:
 
 def _register_csv_write(d: Path, m: Mutated) -> dict[tuple[str, int], int | None]:
     data, origins = render_lines(m)
-    (d / "courrier.csv").write_bytes(data)
+    _write_file(d / "courrier.csv", m, data)
     return _line_origins("courrier.csv", origins)
 
 
@@ -428,7 +436,7 @@ def survey_csv_lines() -> Units:
 
 def _survey_write(d: Path, m: Mutated) -> dict[tuple[str, int], int | None]:
     data, origins = render_lines(m)
-    (d / "enquete.csv").write_bytes(data)
+    _write_file(d / "enquete.csv", m, data)
     return _line_origins("enquete.csv", origins)
 
 
@@ -483,6 +491,9 @@ def _register_xlsx_write(d: Path, m: Mutated) -> dict[tuple[str, int], int | Non
     from openpyxl import Workbook
 
     path = d / "registre.xlsx"
+    if m.applied == ("directory",):
+        path.mkdir()
+        return {}
     if m.applied == ("empty",):
         path.write_bytes(b"")
         return {}
