@@ -15,7 +15,12 @@ the lines whose first timestamp lies within 2 hours of the night (1 day for a cd
 whose first timestamp is not ``start``), Arrow's CSV reader splits them into fields (one record a
 line, so each keeps its line number), and checks, rejects and pseudonymisation run on columns;
 only lines Arrow could read otherwise than Python's ``csv`` module (another width, a quote left
-open) go through ``csv``, which defines the behaviour.
+open) go through ``csv``, one line at a time (``parse_line``), which defines the behaviour.
+
+Hostile input (issue 17, DECISIONLOG.md Part 4 §17): a line is LF-terminated (a bare CR is a
+byte of its line); a line over ``MAX_RECORD_CHARS``, a line ``csv`` refuses, or a line cut
+inside a quote is one reject under its own number; layout detection samples the lines that
+split and lists the skipped ones; a night whose only records are bad lands its rejects.
 
 Pseudonymisation: ``src``/``dst`` -> ``src_key``/``dst_key`` (phone normalisation first; a
 ``dst`` such as ``s`` that is no number gives null); digit runs of 6+ in ``channel`` and

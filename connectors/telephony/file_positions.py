@@ -21,6 +21,10 @@ rejects. Two kinds of positions are learnt while reading a file up to its end:
   the file is unchanged (same size and last 64 bytes); the live file that grew since is read to
   its end.
 
+Both are learnt once per rise of the running maximum (checkpoints) or of the suffix minimum
+(stops), so learning costs at most one position per line whatever the span of the anchors (an
+absurd time beside real ones once cost an hour-by-hour walk since 1970; issue 17).
+
 Callers widen ``[S, E)`` by their own margin (queue_log: ``overlap_seconds`` for lines Asterisk
 writes slightly out of order; Master.csv: the 2 days of its candidate window). A checkpoint is
 used only if the file still holds the same bytes before ``offset`` (``tail_sha`` = SHA-256 of the
