@@ -24,6 +24,7 @@ EXPECTED_UNIT_TESTS = {
     "tickets_first_response_group_and_category",
     "tickets_resolution_without_pending_time",
     "requests_unioned_keeps_every_channel_and_exclusion",
+    "phone_queue_visits_wazo_statuses",
 }
 
 
