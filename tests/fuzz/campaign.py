@@ -46,6 +46,7 @@ class SourceReport:
     lost: list[str] = field(default_factory=list)
     exempt: int = 0  # units read inside a quoted cell a mutation opened (registers only)
     clean_seconds: float = 0.0
+    clean_bytes: int = 0
     slowest: tuple[float, str] = (0.0, "")
     slow: list[str] = field(default_factory=list)
 
@@ -80,6 +81,7 @@ def run_source(
     """``variants`` seeded variants of one source (seed ``seed``, variant i uses ``seed*1e6+i``)."""
     report = SourceReport(source.name)
     clean_origins, clean, report.clean_seconds = _clean(source, work)
+    report.clean_bytes = _input_bytes(work / "clean")
     by_origin = {o: key for key, o in clean_origins.items()}
     units = source.clean()
     for i in range(variants):
@@ -107,7 +109,11 @@ def run_source(
         if seconds > report.slowest[0]:
             report.slowest = (seconds, label)
         if check_time and seconds > SLOW_RATIO * report.clean_seconds:
-            report.slow.append(f"{label}: {seconds:.3f} s ({seconds / report.clean_seconds:.1f}x)")
+            size = _input_bytes(d) / max(1, report.clean_bytes)
+            report.slow.append(
+                f"{label}: {seconds:.3f} s ({seconds / report.clean_seconds:.1f}x the clean run, "
+                f"for {size:.1f}x its input bytes)"
+            )
         report.lost.extend(_compare(source.name, label, origins, by_origin, clean, outcome, d, report))
     return report
 
@@ -138,6 +144,13 @@ def _compare(
                 f"{label}: {key} (clean {by_origin[origin]}) was {_short(want)}, now {_short(got)}"
             )
     return problems
+
+
+def _input_bytes(d: Path) -> int:
+    """Bytes of the variant's source files (saved state and landed output excluded)."""
+    return sum(
+        p.stat().st_size for p in d.rglob("*") if p.is_file() and "landing" not in p.parts
+    )
 
 
 def _lines_inside_quotes(d: Path) -> set[int]:
