@@ -154,8 +154,8 @@ def test_every_late_request_once_to_its_head_and_no_incomplete_notice(commune) -
     assert len(late) >= 10  # the scenario has something to say
     for ref, service, ticket, mailbox in late:
         # GLPI tickets by number, emails by reference and mailbox
-        needle = f"ticket GLPI n° {ticket} (https://glpi.commune.fr/front/ticket.form.php?id={ticket})" \
-            if ticket is not None else f"{ref} (boîte {mailbox}@commune.fr)"
+        needle = f"ticket GLPI n° {ticket}, https://glpi.commune.fr/front/ticket.form.php?id={ticket} (" \
+            if ticket is not None else f"{ref} de la boîte {mailbox}@commune.fr ("
         found = [(night, to) for night, to, _, text in messages if needle in text]
         assert found and len(found) == 1 and found[0][1] == HEADS[service], (ref, found)
         # once across every digest, whatever its wording

@@ -91,9 +91,9 @@ WORDS = {
         "phone_figures": "Appels : chiffres de la période uniquement.",
         "at": "{d} à {t}",
         "ref_ticket": "ticket GLPI n° {n}",
-        "ref_ticket_link": "ticket GLPI n° {n} ({url})",
-        "ref_email": "{ref} (boîte {mailbox})",
-        "ref_register": "{ref} ({source})",
+        "ref_ticket_link": "ticket GLPI n° {n}, {url}",
+        "ref_email": "{ref} de la boîte {mailbox}",
+        "ref_register": "{ref}, {source}",
     },
     "en": {
         "breach": ("commitment missed", "commitments missed"),
@@ -140,9 +140,9 @@ WORDS = {
         "phone_figures": "Calls: period figures only.",
         "at": "{d} at {t}",
         "ref_ticket": "GLPI ticket #{n}",
-        "ref_ticket_link": "GLPI ticket #{n} ({url})",
-        "ref_email": "{ref} (mailbox {mailbox})",
-        "ref_register": "{ref} ({source})",
+        "ref_ticket_link": "GLPI ticket #{n}, {url}",
+        "ref_email": "{ref} in mailbox {mailbox}",
+        "ref_register": "{ref}, {source}",
     },
 }
 
