@@ -190,6 +190,23 @@ def cmd_confirm_day(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_declare_down(args: argparse.Namespace) -> int:
+    """The data team says a source was down on a night although its extract ran: the day is
+    incomplete without statistics (the periods it feeds hold their rates back)."""
+    from vigie.alerts.data_team import declare_down
+
+    try:
+        cfg = load_config(args.config)
+        marker = declare_down(cfg, args.source, args.day, by=args.by, note=args.note)
+    except (ConfigError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{args.source} {args.day.isoformat()} declared down ({marker}); the next run of a night "
+          f"holds back the rates it feeds. Undo: vigie confirm-day --config {args.config} "
+          f"--source {args.source} --day {args.day.isoformat()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vigie", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -232,6 +249,14 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--by", default=None, help="who confirms (default: $USER)")
     k.add_argument("--note", default=None, help="why, kept in the marker file")
     k.set_defaults(func=cmd_confirm_day)
+
+    w = sub.add_parser("declare-down", help="declare a source down on a night although its extract ran")
+    w.add_argument("--config", default=DEFAULT_CONFIG)
+    w.add_argument("--source", required=True, help="the source id (sources[].id)")
+    w.add_argument("--day", type=_date, required=True, help="the night's day, YYYY-MM-DD")
+    w.add_argument("--by", default=None, help="who declares (default: $USER)")
+    w.add_argument("--note", default=None, help="what happened, shown to the data team")
+    w.set_defaults(func=cmd_declare_down)
 
     m = sub.add_parser("demo", help="demo-data, then run the last 28 nights, then say where to look")
     m.add_argument("--config", default=DEFAULT_CONFIG)

@@ -43,3 +43,17 @@ def test_confirm_day_names_the_known_sources_on_a_typo(tmp_path: Path, capsys) -
     assert main(["confirm-day", "--config", str(config), "--source", "mial", "--day", "2026-11-13"]) == 2
     assert "unknown source 'mial': the configuration has mail" in capsys.readouterr().err
     assert not (tmp_path / "landing" / "mial").exists()
+
+
+def test_declare_down_writes_the_failed_marker(tmp_path: Path, capsys) -> None:
+    """A source down although its extract ran: the same _FAILED.json as a failed extract (read by
+    int_source_day_markers: incomplete without statistics, see test_completeness_pipeline)."""
+    config = _config(tmp_path)
+    assert main(["declare-down", "--config", str(config), "--source", "mail", "--day", "2026-11-13",
+                 "--by", "Équipe données", "--note", "règle de tri qui déplaçait le courrier"]) == 0
+    marker = tmp_path / "landing" / "mail" / "day=2026-11-13" / "_FAILED.json"
+    info = json.loads(marker.read_text(encoding="utf-8"))
+    assert (info["source_id"], info["day"], info["error"]) == (
+        "mail", "2026-11-13", "déclarée en panne par Équipe données : règle de tri qui déplaçait le courrier")
+    out = capsys.readouterr().out
+    assert f"Undo: vigie confirm-day --config {config} --source mail --day 2026-11-13" in out

@@ -266,6 +266,36 @@ def confirm_day(cfg: VigieConfig, source_id: str, day: dt.date, *, by: str | Non
     and not a table: the landing is what a rerun of the night reads, so the confirmation
     travels with it; a later successful landing of D replaces the directory (and the
     confirmation with it: the new data is judged afresh). Written atomically; idempotent."""
+    import os
+
+    info = {"source_id": source_id, "day": day.isoformat(),
+            "confirmed_by": by or os.environ.get("USER") or "data team",
+            "confirmed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "note": note}
+    return _write_marker(cfg, source_id, day, CONFIRMED_FILE, info)
+
+
+FAILED_FILE = "_FAILED.json"  # the extract task's marker (connectors/landing.py)
+
+
+def declare_down(cfg: VigieConfig, source_id: str, day: dt.date, *, by: str | None = None,
+                 note: str | None = None) -> Path:
+    """Record that a source was down on night D although its extract ran (a PBX that logged
+    nothing for a morning, a mailbox rule that moved mail away): the same ``_FAILED.json`` the
+    extract task leaves, so the day is incomplete without statistics, as a failed extract. At a
+    few requests a day a partial day is rarely improbable enough to be caught by the volume
+    test: the people who know say it. A later landing of D replaces the directory (the marker
+    with it); ``confirm_day`` overrides it."""
+    import os
+
+    who = by or os.environ.get("USER") or "data team"
+    info = {"source_id": source_id, "day": day.isoformat(),
+            "error": f"déclarée en panne par {who}" + (f" : {note}" if note else ""),
+            "failed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "declared_by": who}
+    return _write_marker(cfg, source_id, day, FAILED_FILE, info)
+
+
+def _write_marker(cfg: VigieConfig, source_id: str, day: dt.date, name: str, info: dict[str, Any]) -> Path:
+    """``<landing>/<source>/day=D/<name>``, written atomically (temp file + rename)."""
     import json
     import os
     import secrets
@@ -275,11 +305,8 @@ def confirm_day(cfg: VigieConfig, source_id: str, day: dt.date, *, by: str | Non
         raise ValueError(f"unknown source {source_id!r}: the configuration has {', '.join(sorted(known))}")
     target = cfg.path(cfg.outputs.landing) / source_id / f"day={day.isoformat()}"
     target.mkdir(parents=True, exist_ok=True)
-    info = {"source_id": source_id, "day": day.isoformat(),
-            "confirmed_by": by or os.environ.get("USER") or "data team",
-            "confirmed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "note": note}
-    marker = target / CONFIRMED_FILE
-    tmp = target / f".{CONFIRMED_FILE}.tmp-{secrets.token_hex(4)}"
+    marker = target / name
+    tmp = target / f".{name}.tmp-{secrets.token_hex(4)}"
     tmp.write_text(json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, marker)
     return marker
