@@ -185,3 +185,20 @@ def test_queue_log_line_of_a_megabyte_is_one_reject(tmp_path: Path) -> None:
         ("line 2", "line longer than 65536 characters (a queue_log event is a few hundred): "
          "not read"),
     ]  # fmt: skip
+
+
+def test_queue_log_line_numbers_after_a_bare_cr_are_those_of_sed(tmp_path: Path) -> None:
+    base = 1792911600  # 2026-10-25 07:00Z
+    lines = [f"{base + 60 * i}|{base}.{i}|accueil|NONE|ENTERQUEUE||0611223344|1|" for i in range(4)]
+    lines[1] = f"{base + 60}|NONE|accueil|SIP/1001|PAUSE|Pause\rdéjeuner|"  # a bare CR in data1
+    (tmp_path / "queue_log").write_text("\n".join(lines) + "\n")
+    batch = extract_source(_queue_log_cfg(tmp_path, incremental=False), "ql", DAY)
+    events = pq.read_table(batch.path / "queue_log_events.parquet").to_pylist()
+    assert [(e["source_line"], e["callid"]) for e in events] == [
+        (1, f"{base}.0"), (2, "NONE"), (3, f"{base}.2"), (4, f"{base}.3"),
+    ]  # fmt: skip
+    assert events[1]["data1"] == "Pause\rdéjeuner"
+    sed = subprocess.run(
+        ["sed", "-n", "3p", "queue_log"], cwd=tmp_path, capture_output=True, check=True
+    )
+    assert f"|{base}.2|".encode() in sed.stdout
