@@ -316,7 +316,7 @@ class Api:
         path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/"
                 f"{ti['task_id']}/logs/{max(ti.get('try_number') or 1, 1)}?full_content=true")
         try:
-            return self.call("GET", path, accept="text/plain")
+            return self.call("GET", path, accept="application/x-ndjson")
         except (urllib.error.URLError, OSError) as exc:
             return f"(task log not readable through the API: {exc})"
 
@@ -487,6 +487,20 @@ def nights_not_built(runs: list[dict[str, Any]], timezone: str, nights: list[str
             problems.append(f"{dag_id} never ran night(s) {', '.join(missing)} "
                             f"(ran {', '.join(sorted(done))})")
     return problems
+
+
+def task_log_problems(api: Api) -> list[str]:
+    """A finished task's log must read through the REST API (what the UI shows): the shared
+    secret key and log folder of the compose file make that work."""
+    done = api.task_instances(("success",))
+    if not done:
+        return ["no successful task instance to read a log from"]
+    ti = done[0]
+    text = api.task_log(ti)
+    if ti["task_id"] not in text or "not readable" in text:
+        return [f"the log of {ti['dag_id']}.{ti['task_id']} ({ti['dag_run_id']}) does not read "
+                f"through the API: {tail_lines(text, 5)[:500]}"]
+    return []
 
 
 def tail_lines(text: str, n: int) -> str:
@@ -706,6 +720,7 @@ def smoke(workdir: Path, timeout: float) -> int:
                 components, every=POLL_SECONDS)
             say(f"{len(nights)} nights through the chain in {time.monotonic() - t_chain:.0f} s")
             unbuilt = nights_not_built(api.dag_runs(), tz, [n.isoformat() for n in nights])
+            unbuilt += task_log_problems(api)
         except BaseException:
             for comp in components:
                 if comp.proc is not None:
