@@ -244,8 +244,16 @@ def run_checked(argv: list[str], env: dict[str, str], cwd: Path, log: Path, what
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
+# Metadata tables dumped (CSV) when the smoke fails, before the database is dropped: what the
+# scheduler decided (runs, task instances, asset events and their partitions, the event log).
+DUMPED_TABLES = ("dag_run", "task_instance", "asset_event", "asset_partition_dag_run",
+                 "partitioned_asset_key_log", "asset_dag_run_queue", "log")
+
+
 @contextmanager
-def temporary_database(name: str) -> Iterator[str]:
+def temporary_database(name: str, dump_dir: Path | None = None) -> Iterator[str]:
+    """A fresh metadata database, dropped on the way out; on failure its scheduling tables are
+    first dumped to ``dump_dir`` so the failure can be understood after the drop."""
     import psycopg2
 
     def execute(sql: str) -> None:
@@ -264,11 +272,38 @@ def temporary_database(name: str) -> Iterator[str]:
                           f"reachable: {exc}".strip()) from None
     try:
         yield name
+    except BaseException:
+        if dump_dir is not None:
+            dump_tables(name, dump_dir)
+        raise
     finally:
         try:
             execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         except Exception as exc:  # noqa: BLE001 - report, never mask the smoke's own failure
             say(f"warning: could not drop database {name}: {exc}")
+
+
+def dump_tables(database: str, target: Path) -> None:
+    import psycopg2
+
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        con = psycopg2.connect(dbname=database, **PG)
+    except psycopg2.Error as exc:
+        say(f"warning: metadata not dumped ({exc})")
+        return
+    try:
+        con.autocommit = True
+        with con.cursor() as cur:
+            for table in DUMPED_TABLES:
+                cur.execute("select to_regclass(%s)", (table,))
+                if cur.fetchone()[0] is None:
+                    continue
+                with (target / f"{table}.csv").open("w", encoding="utf-8") as handle:
+                    cur.copy_expert(f'COPY "{table}" TO STDOUT WITH CSV HEADER', handle)
+    finally:
+        con.close()
+    say(f"metadata tables dumped to {target}")
 
 
 # --- the REST API --------------------------------------------------------------------------
@@ -631,7 +666,7 @@ def smoke(workdir: Path, timeout: float) -> int:
     ref_config = site_config(ref)
 
     api_port = free_port()
-    with temporary_database(f"vigie_smoke_{os.getpid()}") as database:
+    with temporary_database(f"vigie_smoke_{os.getpid()}", logs / "metadata") as database:
         shared_ports = {"worker_log_port": free_port(), "trigger_log_port": free_port()}
 
         def placement(name: str) -> LocalPlacement:
@@ -743,12 +778,12 @@ def smoke(workdir: Path, timeout: float) -> int:
             say(f"--- reference: last lines of {reference.log}\n{reference.tail()}")
             raise SmokeFailed(f"vigie run --from {nights[0]} --to {nights[-1]} exited with {code}")
 
-    problems, summary = compare_outputs(prod, ref)
-    problems = unbuilt + problems
-    for problem in problems:
-        say(f"  DIFFERS: {problem}")
-    if problems:
-        raise SmokeFailed(f"{len(problems)} output(s) differ from vigie run")
+        problems, summary = compare_outputs(prod, ref)
+        problems = unbuilt + problems
+        for problem in problems:
+            say(f"  DIFFERS: {problem}")
+        if problems:
+            raise SmokeFailed(f"{len(problems)} output(s) differ from vigie run")
     say(f"same as vigie run --from {nights[0]} --to {nights[-1]}: {summary}; "
         f"smoke took {time.monotonic() - t0:.0f} s")
     return len(nights)

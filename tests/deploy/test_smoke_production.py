@@ -174,3 +174,34 @@ def test_stop_ends_the_whole_process_group_even_a_child_ignoring_signals(tmp_pat
     except ProcessLookupError:
         alive = False
     assert not alive, "the grandchild outlived stop()"
+
+
+def test_the_database_is_dumped_then_dropped_when_the_smoke_fails(tmp_path: Path) -> None:
+    import os
+
+    import psycopg2
+    import pytest
+
+    from deploy.smoke_production import PG, temporary_database
+
+    from tests.conftest import require_service
+
+    require_service("PostgreSQL", PG["host"], PG["port"])
+    name = f"vigie_smoke_test_{os.getpid()}"
+    with pytest.raises(RuntimeError, match="night not built"):
+        with temporary_database(name, tmp_path / "metadata") as db:
+            con = psycopg2.connect(dbname=db, **PG)
+            con.autocommit = True
+            con.cursor().execute("create table dag_run (dag_id text, state text); "
+                                 "insert into dag_run values ('vigie_night', 'success')")
+            con.close()
+            raise RuntimeError("night not built")
+    assert (tmp_path / "metadata" / "dag_run.csv").read_text(encoding="utf-8") == (
+        "dag_id,state\nvigie_night,success\n")
+    con = psycopg2.connect(dbname="postgres", **PG)
+    try:
+        with con.cursor() as cur:
+            cur.execute("select count(*) from pg_database where datname = %s", (name,))
+            assert cur.fetchone()[0] == 0
+    finally:
+        con.close()
