@@ -183,7 +183,6 @@ def test_the_database_is_dumped_then_dropped_when_the_smoke_fails(tmp_path: Path
     import pytest
 
     from deploy.smoke_production import PG, temporary_database
-
     from tests.conftest import require_service
 
     require_service("PostgreSQL", PG["host"], PG["port"])
