@@ -173,6 +173,35 @@ def common_environment(compose: Mapping[str, Any], variables: Mapping[str, str])
             for k, v in env.items()}
 
 
+CELERY_FILE = PROJECT_DIR / "docker-compose.celery.yml"
+
+
+def with_override(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``docker compose -f base -f override`` for what the smoke reads: a service's
+    ``environment`` is merged key by key, its other keys replaced; new services are added, and
+    ``extends`` of a service of the base file is resolved (the extended service, then the
+    override's keys merged the same way)."""
+    services = {k: dict(v) for k, v in base["services"].items()}
+
+    def merged(into: dict[str, Any], extra: Mapping[str, Any], where: str) -> dict[str, Any]:
+        out = dict(into)
+        for key, value in extra.items():
+            if key == "environment":
+                out[key] = {**_as_mapping(into.get(key), where), **_as_mapping(value, where)}
+            elif key != "extends":
+                out[key] = value
+        return out
+
+    for name, svc in override.get("services", {}).items():
+        extends = svc.get("extends")
+        if extends:
+            start = services[extends["service"]] if isinstance(extends, dict) else services[extends]
+        else:
+            start = services.get(name, {})
+        services[name] = merged(start, svc, name)
+    return {**base, "services": services}
+
+
 def service(compose: Mapping[str, Any], name: str) -> dict[str, Any]:
     try:
         return compose["services"][name]
@@ -239,6 +268,8 @@ class LocalPlacement:
         """Apply the mapping of the module docstring to one value or argument."""
         if text.startswith("postgresql"):
             return self._database_url(text)
+        if text.startswith("db+postgresql"):  # Celery's result backend
+            return "db+" + self._database_url(text.removeprefix("db+"))
         api = f"http://127.0.0.1:{self.api_port}"
         text = text.replace("http://airflow-apiserver:8080", api)
         text = text.replace("http://localhost:8080", api)

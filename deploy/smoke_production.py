@@ -60,8 +60,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cryptography.fernet import Fernet
 
 from deploy.compose_env import (
+    CELERY_FILE,
     COMPOSE_FILE,
     PROJECT_DIR,
     LocalPlacement,
@@ -70,6 +72,7 @@ from deploy.compose_env import (
     read_env_file,
     service_command,
     service_environment,
+    with_override,
 )
 
 BIN = Path(sys.executable).parent
@@ -80,6 +83,8 @@ API = "airflow-apiserver"
 LONG_RUNNING = ("airflow-apiserver", "airflow-dag-processor", "airflow-triggerer",
                 "airflow-scheduler")
 EXTRACT_PREFIX = "vigie_extract_"
+# Asset-watcher-driven, not nightly: left out of the nights the smoke triggers and counts.
+EVENT_DRIVEN_EXTRACTS = frozenset({"vigie_extract_dropped_exports"})
 ACTIVE = ("queued", "running")
 SETTLE_SECONDS = 15.0
 POLL_SECONDS = 5.0
@@ -114,7 +119,7 @@ def first_scheduled_night(dags: list[dict[str, Any]], timezone: str) -> dt.date:
     tz = zoneinfo.ZoneInfo(timezone)
     days = set()
     for dag in dags:
-        if dag["dag_id"].startswith(EXTRACT_PREFIX):
+        if dag["dag_id"].startswith(EXTRACT_PREFIX) and dag["dag_id"] not in EVENT_DRIVEN_EXTRACTS:
             after = dag.get("next_dagrun_run_after")
             if not after:
                 raise SmokeFailed(f"{dag['dag_id']} has no next run: is catch-up off?")
@@ -133,6 +138,12 @@ def site_config(data_dir: Path) -> Path:
         if isinstance(source.get("path"), str):
             source["path"] = source["path"].replace("../var/demo_sources/", "../sources/")
     data.setdefault("pseudonymisation", {}).pop("key_file", None)
+    # The rest of the production path (deploy/smoke_scenarios.py): a courrier register whose
+    # exports are dropped, and a source that is down is not waited for (one try).
+    from deploy.smoke_scenarios import register_source
+
+    data["sources"].append(register_source(data_dir / "sources"))
+    data["schedule"] = {"wait_minutes": 0}
     path = data_dir / "config" / "vigie.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -147,6 +158,7 @@ def generated_env_file(path: Path) -> dict[str, str]:
         "POSTGRES_PASSWORD": secrets.token_urlsafe(32),
         "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(32),
         "AIRFLOW_API_SECRET_KEY": secrets.token_urlsafe(32),
+        "AIRFLOW_FERNET_KEY": Fernet.generate_key().decode(),
         "AIRFLOW_ADMIN_USER": example.get("AIRFLOW_ADMIN_USER") or "admin",
         "AIRFLOW_ADMIN_PASSWORD": secrets.token_urlsafe(24),
         "VIGIE_PSEUDONYMISATION_CONN": json.dumps({"conn_type": "generic", "password": key}),
@@ -429,7 +441,7 @@ def trigger_night(api: Api, dags: list[dict[str, Any]], day: dt.date, timezone: 
     run_time = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2),
                                    tzinfo=zoneinfo.ZoneInfo(timezone))
     for dag in dags:
-        if not dag["dag_id"].startswith(EXTRACT_PREFIX):
+        if not dag["dag_id"].startswith(EXTRACT_PREFIX) or dag["dag_id"] in EVENT_DRIVEN_EXTRACTS:
             continue
         body: dict[str, Any] = {
             "dag_run_id": f"manual__smoke_{day.isoformat()}",
@@ -642,9 +654,19 @@ def compare_outputs(prod: Path, ref: Path) -> tuple[list[str], str]:
 # --- the smoke -----------------------------------------------------------------------------
 
 
-def smoke(workdir: Path, timeout: float) -> int:
+CELERY_WORKERS = ("airflow-worker-warehouse", "airflow-worker-extract")
+
+
+def smoke(workdir: Path, timeout: float, scenarios: bool = True, celery: bool = False) -> int:
+    """The nights against ``vigie run``; then, unless ``scenarios`` is off, the rest of the
+    production path (deploy/smoke_scenarios.py). ``celery``: the compose file with
+    ``docker-compose.celery.yml`` (Redis on loopback, both workers as processes)."""
     t0 = time.monotonic()
     compose = load_compose(COMPOSE_FILE)
+    long_running = list(LONG_RUNNING)
+    if celery:
+        compose = with_override(compose, load_compose(CELERY_FILE))
+        long_running = [*LONG_RUNNING[:-1], *CELERY_WORKERS, LONG_RUNNING[-1]]
     prod, ref = workdir / "prod", workdir / "ref"
     logs = workdir / "logs"
     for d in (prod, ref, logs):
@@ -662,6 +684,11 @@ def smoke(workdir: Path, timeout: float) -> int:
     run_checked([str(BIN / "vigie"), "demo-data", "--config", str(config), "--from",
                  (last_night - dt.timedelta(days=DEMO_DAYS - 1)).isoformat(), "--to",
                  last_night.isoformat()], base, prod, logs / "demo-data.log", "vigie demo-data")
+    from deploy.smoke_scenarios import write_register
+
+    write_register(prod / "sources" / "registers" / "registre-initial.csv",
+                   [("C-0001", last_night - dt.timedelta(days=9), last_night - dt.timedelta(days=2),
+                     "Urbanisme")])
     shutil.copytree(prod / "sources", ref / "sources")
     ref_config = site_config(ref)
 
@@ -669,10 +696,16 @@ def smoke(workdir: Path, timeout: float) -> int:
     with temporary_database(f"vigie_smoke_{os.getpid()}", logs / "metadata") as database:
         shared_ports = {"worker_log_port": free_port(), "trigger_log_port": free_port()}
 
+        # Each Celery worker serves its logs on a port of its own (in containers they share the
+        # number, not the host); the API server reads the shared log folder first anyway.
+        worker_ports = {w: free_port() for w in CELERY_WORKERS}
+
         def placement(name: str) -> LocalPlacement:
+            ports = {**shared_ports, **({"worker_log_port": worker_ports[name]}
+                                        if name in worker_ports else {})}
             return LocalPlacement(data_dir=prod, home=workdir / "homes" / name,
                                   logs_dir=logs / "airflow", api_port=api_port, database=database,
-                                  **shared_ports)
+                                  **ports)
 
         def environment(name: str) -> dict[str, str]:
             where = placement(name)
@@ -684,7 +717,7 @@ def smoke(workdir: Path, timeout: float) -> int:
             return env
 
         components = [Component(name, placement(name).argv(service_command(compose, name)),
-                                environment(name), logs / f"{name}.log") for name in LONG_RUNNING]
+                                environment(name), logs / f"{name}.log") for name in long_running]
         reference: Component | None = None
         unbuilt: list[str] = []
         try:
@@ -695,7 +728,7 @@ def smoke(workdir: Path, timeout: float) -> int:
 
             expected = dag_ids(environment(INIT), prod, logs / "dagbag.log")
             by_name = {c.name: c for c in components}
-            for name in LONG_RUNNING[:-1]:
+            for name in long_running[:-1]:
                 by_name[name].start(prod)
             api = Api(f"http://127.0.0.1:{api_port}")
             wait_until("the API server's health", lambda: api.call(
@@ -735,11 +768,13 @@ def smoke(workdir: Path, timeout: float) -> int:
             reference.start(ref)
 
             trigger_night(api, dags, rest_night, tz)
-            by_name[LONG_RUNNING[-1]].start(prod)
+            by_name[long_running[-1]].start(prod)
             say(f"night {rest_night} triggered through the REST API; scheduler started")
 
-            for name in LONG_RUNNING:
-                check = healthcheck_command(compose, name)
+            for name in long_running:
+                # The workers' check pings their Celery node name, made from the container's
+                # hostname; here they are judged by the tasks they ran (below).
+                check = None if name in CELERY_WORKERS else healthcheck_command(compose, name)
                 if check:
                     argv, env = placement(name).argv(check), environment(name)
                     wait_until(f"{name}'s compose health check ({' '.join(check)})",
@@ -756,6 +791,29 @@ def smoke(workdir: Path, timeout: float) -> int:
             say(f"{len(nights)} nights through the chain in {time.monotonic() - t_chain:.0f} s")
             unbuilt = nights_not_built(api.dag_runs(), tz, [n.isoformat() for n in nights])
             unbuilt += task_log_problems(api)
+
+            summary = compare_with_reference(prod, ref, reference, nights, unbuilt, timeout)
+            say(f"same as vigie run --from {nights[0]} --to {nights[-1]}: {summary}, "
+                f"t+{time.monotonic() - t0:.0f} s")
+            if celery:
+                say(celery_routing(logs))
+            if scenarios:
+                from deploy import smoke_scenarios as sc
+
+                site = sc.Site(api=api, tz=tz, prod=prod, logs=logs, components=components,
+                               dags=api.dags(), cli_env=environment(long_running[-1]))
+                ref_env = {**base, "AIRFLOW_HOME": str(workdir / "ref_backfill" / "airflow_home"),
+                           "AIRFLOW_CONN_VIGIE_PSEUDONYMISATION":
+                               variables["VIGIE_PSEUDONYMISATION_CONN"]}
+                ref_backfill = workdir / "ref_backfill"
+                ref_backfill_config = site_config(ref_backfill)
+                say(sc.dropped_export(site, prod / "sources" / "registers"))
+                say(sc.source_down_then_cleared(site, rest_night - dt.timedelta(days=1),
+                                                prod / "sources" / "maildir", "mairie_mail"))
+                backfilled = [rest_night - dt.timedelta(days=d) for d in (4, 3, 2)]
+                say(sc.backfill_through_airflow(site, backfilled, ref_backfill,
+                                                ref_backfill_config, ref_env))
+                nights = [*backfilled, nights[0] - dt.timedelta(days=1), *nights]
         except BaseException:
             for comp in components:
                 if comp.proc is not None:
@@ -767,26 +825,44 @@ def smoke(workdir: Path, timeout: float) -> int:
             for comp in reversed(components):
                 comp.stop()
 
-        assert reference is not None and reference.proc is not None
-        try:
-            code = reference.proc.wait(timeout=max(60.0, timeout))
-        except subprocess.TimeoutExpired:
-            raise SmokeFailed("the reference vigie run did not finish") from None
-        finally:
-            reference.stop()
-        if code != 0:
-            say(f"--- reference: last lines of {reference.log}\n{reference.tail()}")
-            raise SmokeFailed(f"vigie run --from {nights[0]} --to {nights[-1]} exited with {code}")
-
-        problems, summary = compare_outputs(prod, ref)
-        problems = unbuilt + problems
-        for problem in problems:
-            say(f"  DIFFERS: {problem}")
-        if problems:
-            raise SmokeFailed(f"{len(problems)} output(s) differ from vigie run")
-    say(f"same as vigie run --from {nights[0]} --to {nights[-1]}: {summary}; "
-        f"smoke took {time.monotonic() - t0:.0f} s")
+    say(f"smoke took {time.monotonic() - t0:.0f} s")
     return len(nights)
+
+
+def celery_routing(logs: Path) -> str:
+    """Under Celery, every task of vigie_night (the DuckDB writers, queue ``duckdb``) ran on the
+    warehouse worker, and the extract-only worker ran none of them."""
+    text = {w: (logs / f"{w}.log").read_text(encoding="utf-8", errors="replace")
+            for w in CELERY_WORKERS}
+    ran = {w: t.count("vigie_night") for w, t in text.items()}
+    if ran["airflow-worker-extract"] or not ran["airflow-worker-warehouse"]:
+        raise SmokeFailed(f"vigie_night tasks seen in the workers' logs: {ran}; expected only "
+                          f"on airflow-worker-warehouse (queue duckdb)")
+    extracts = {w: t.count("vigie_extract_") for w, t in text.items()}
+    return (f"Celery: vigie_night ran on airflow-worker-warehouse only; extract task lines per "
+            f"worker {extracts}")
+
+
+def compare_with_reference(prod: Path, ref: Path, reference: Component | None,
+                           nights: list[dt.date], unbuilt: list[str], timeout: float) -> str:
+    """Wait for the reference ``vigie run``, then compare its outputs with production's."""
+    assert reference is not None and reference.proc is not None
+    try:
+        code = reference.proc.wait(timeout=max(60.0, timeout))
+    except subprocess.TimeoutExpired:
+        raise SmokeFailed("the reference vigie run did not finish") from None
+    finally:
+        reference.stop()
+    if code != 0:
+        say(f"--- reference: last lines of {reference.log}\n{reference.tail()}")
+        raise SmokeFailed(f"vigie run --from {nights[0]} --to {nights[-1]} exited with {code}")
+    problems, summary = compare_outputs(prod, ref)
+    problems = unbuilt + problems
+    for problem in problems:
+        say(f"  DIFFERS: {problem}")
+    if problems:
+        raise SmokeFailed(f"{len(problems)} output(s) differ from vigie run")
+    return summary
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -799,14 +875,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600,
                         help="seconds to wait for the nights' chains (default 600)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--celery", action="store_true",
+                        help="with docker-compose.celery.yml: Redis and two Celery workers")
+    parser.add_argument("--no-scenarios", action="store_true",
+                        help="only the nights compared with vigie run")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupted)
     workdir = Path(tempfile.mkdtemp(prefix="vigie_smoke_"))
     ok = False
     try:
-        n = smoke(workdir, args.timeout)
+        n = smoke(workdir, args.timeout, scenarios=not args.no_scenarios, celery=args.celery)
         ok = True
-        say(f"production smoke: {n} nights ok")
+        say(f"production smoke{' (Celery)' if args.celery else ''}: {n} nights ok")
         return 0
     except SmokeFailed as exc:
         say(f"production smoke: FAILED: {exc} (logs kept in {workdir / 'logs'})")

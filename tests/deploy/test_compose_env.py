@@ -33,6 +33,7 @@ FILLED = {
     "POSTGRES_PASSWORD": "pg-secret",
     "AIRFLOW_JWT_SECRET": "jwt-secret",
     "AIRFLOW_API_SECRET_KEY": "api-secret",
+    "AIRFLOW_FERNET_KEY": "ZmVybmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OTA=",
     "AIRFLOW_ADMIN_USER": "admin",
     "AIRFLOW_ADMIN_PASSWORD": "admin-password-123",
     "VIGIE_PSEUDONYMISATION_CONN": '{"conn_type": "generic", "password": "k"}',

@@ -142,6 +142,15 @@ def test_env_example_lists_every_variable_with_how_to_generate_each_secret() -> 
                    "AIRFLOW_ADMIN_PASSWORD", "VIGIE_PSEUDONYMISATION_CONN"):
         block = example[:example.index(f"\n{secret}=")].rsplit("\n\n", 1)[-1]
         assert "python -c 'import" in block and "secrets." in block, secret
+    block = example[:example.index("\nAIRFLOW_FERNET_KEY=")].rsplit("\n\n", 1)[-1]
+    assert "Fernet.generate_key()" in block
+
+
+def test_components_share_the_fernet_key() -> None:
+    """The DAG processor encrypts the asset watchers' trigger arguments; the triggerer decrypts
+    them: with a key of its own it dies with InvalidToken (seen in the smoke)."""
+    common = _compose()["x-airflow-common"]["environment"]
+    assert common["AIRFLOW__CORE__FERNET_KEY"].startswith("${AIRFLOW_FERNET_KEY:?")
 
 
 def test_the_lock_has_what_production_needs() -> None:
