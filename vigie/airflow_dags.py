@@ -251,7 +251,11 @@ def _extract_dag(
 
             extracts.append(extract())
 
-        @task(task_id="land_night", outlets=[asset], trigger_rule=TriggerRule.ALL_DONE, retries=0)
+        # In the one-slot pool: Airflow 3.3.2 creates two pending runs of vigie_night, neither
+        # ever complete, when two families announce the same night within a millisecond
+        # (apache/airflow#71070; seen in 3 of 7 production smokes). One announcement at a time.
+        @task(task_id="land_night", outlets=[asset], trigger_rule=TriggerRule.ALL_DONE, retries=0,
+              pool=DUCKDB_POOL)
         def land_night(**context: Any) -> dict[str, Any]:
             """Announce the family's night once every source task is done, landed or failed."""
             conf = current_config()
@@ -277,7 +281,7 @@ def _extract_dag(
                 )
             return f"every {family} source landed night {day}"
 
-        @task(task_id="rebuild_night", outlets=others, retries=0)
+        @task(task_id="rebuild_night", outlets=others, retries=0, pool=DUCKDB_POOL)
         def rebuild_night(**context: Any) -> str:
             """A family that lands a night already built announces the other families too, so
             the scheduler rebuilds that night (a cleared extract, a late register)."""
