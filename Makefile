@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: demo test install lint bench lock clean smoke-production fuzz
+.PHONY: demo test install lint bench lock clean smoke-production smoke-production-celery fuzz
 
 # Create the venv and install the locked dependency set (uv when it installs, else pip).
 $(STAMP): requirements.lock pyproject.toml
@@ -35,9 +35,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check vigie connectors expectations dags deploy tests
 
 # The production path for real: the Airflow services of docker-compose.yml as separate processes
-# on the loopback PostgreSQL, three nights, compared with `vigie run` (deploy/smoke_production.py).
+# on the loopback PostgreSQL, three nights compared with `vigie run`, then a dropped register, a
+# night without its Maildir and an Airflow backfill (deploy/smoke_production.py, smoke_scenarios.py).
 smoke-production: $(STAMP)
 	$(BIN)/python -m deploy.smoke_production
+
+# The same nights with docker-compose.celery.yml: Redis on loopback and two Celery workers, the
+# warehouse's writers on one of them.
+smoke-production-celery: $(STAMP)
+	$(BIN)/python -m deploy.smoke_production --celery --no-scenarios
 
 # Every benchmark script prints its figures (speed and memory targets live here, not in tests).
 bench: $(STAMP)
