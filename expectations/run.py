@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connectors.landing import failed_extract
 from connectors.landing_schemas import REJECTS_TABLE, TABLES_BY_SOURCE_TYPE
 from expectations.suites import (
     BLOCKING,
@@ -246,8 +247,8 @@ def _outcome(spec: SuiteSpec, batch: str, result: Any) -> SuiteOutcome:
     return SuiteOutcome(spec.name, batch, not failures, len(result.results), tuple(failures))
 
 
-def _missing(suite: str, batch: str, message: str) -> SuiteOutcome:
-    f = Failure(suite, batch, "batch_present", None, BLOCKING, message, "the extract lands every table")
+def _missing(suite: str, batch: str, message: str, severity: str = BLOCKING) -> SuiteOutcome:
+    f = Failure(suite, batch, "batch_present", None, severity, message, "the extract lands every table")
     return SuiteOutcome(suite, batch, False, 1, (f,))
 
 
@@ -302,6 +303,19 @@ def run_checks(cfg: VigieConfig, day: dt.date) -> ChecksResult:
         batch = landing / source.id / f"day={day.isoformat()}"
         start, end = _windows(cfg, source, day)
         params = {P_SOURCE_ID: [source.id], P_WINDOW_START: start, P_WINDOW_END: end}
+        failed = failed_extract(landing, source.id, day)
+        if failed is not None:
+            # The scheduler gave up waiting for this source (DECISIONLOG Part 1, "Nights never
+            # mix"): the night is built without it, its days are incomplete and the data team
+            # is told. A warning, so that the night's other channels still reach their heads.
+            table = next(iter(TABLES_BY_SOURCE_TYPE[source.type]))
+            spec = specs.setdefault(table, landing_suite(table))
+            outcomes.append(_missing(
+                spec.name, f"{source.id}.{table}",
+                f"the extract of {source.id} failed for {day} ({failed.get('error', '')[:300]}); "
+                f"the night is built without it: clear its failed extract task once the source "
+                f"is back", severity=WARNING))
+            continue
         for table in [*TABLES_BY_SOURCE_TYPE[source.type], REJECTS_TABLE]:
             spec = specs.setdefault(table, landing_suite(table))
             asset = f"{source.id}.{table}"

@@ -76,6 +76,8 @@ def test_night_is_built_without_the_failed_source_and_the_run_says_so(tmp_path: 
     out = run.stdout + run.stderr
     assert run.returncode != 0, out[-4000:]
     assert "vigie_extract_email failed" in out and "built without it" in out, out[-4000:]
+    # the checks take the failed source as a warning: the other channels' alerts still go out
+    assert "vigie_night failed" not in out, out[-4000:]
 
     landing = tmp_path / "var" / "landing"
     marker = json.loads((landing / "mairie_mail" / f"day={NIGHT}" / "_FAILED.json").read_text())
