@@ -257,12 +257,19 @@ def _extract_dag(
         @task(task_id="land_night", outlets=[asset], trigger_rule=TriggerRule.ALL_DONE, retries=0,
               pool=DUCKDB_POOL)
         def land_night(**context: Any) -> dict[str, Any]:
-            """Announce the family's night once every source task is done, landed or failed."""
+            """Announce the family's night once every source task is done, landed or failed.
+
+            Whether the night was built already is read now, before the announcement: only a
+            landing that comes after the night's build needs ``rebuild_night`` (read later, the
+            build this very announcement starts would look like an earlier one)."""
+            from connectors.landing import night_built
+
             conf = current_config()
             day = day_of(context, conf)
             failed = _failed_sources(conf, source_ids, day)
+            built = night_built(conf.path(conf.outputs.landing), day)
             _mark(context, asset, day, failed_sources=sorted(failed))
-            return {"day": day.isoformat(), "failed_sources": failed}
+            return {"day": day.isoformat(), "failed_sources": failed, "night_was_built": built}
 
         @task(task_id="all_sources_landed", trigger_rule=TriggerRule.ALL_DONE, retries=0)
         def all_sources_landed(**context: Any) -> str:
@@ -287,12 +294,12 @@ def _extract_dag(
             the scheduler rebuilds that night (a cleared extract, a late register)."""
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from connectors.landing import night_built
-
             conf = current_config()
             day = day_of(context, conf)
-            if not night_built(conf.path(conf.outputs.landing), day):
-                raise AirflowSkipException(f"night {day} is not built yet: nothing to rebuild")
+            announced = context["ti"].xcom_pull(task_ids="land_night") or {}
+            if not announced.get("night_was_built"):
+                raise AirflowSkipException(f"night {day} was not built when {family} landed it: "
+                                           f"its first build takes this landing")
             for other in others:
                 _mark(context, other, day, rebuild_for=family)
             return f"night {day} was built already: rebuilt with the new {family} landing"
