@@ -172,8 +172,10 @@ def backfill_through_airflow(site: Site, nights: list[dt.date], ref: Path, ref_c
     t0 = time.monotonic()
     tz = zoneinfo.ZoneInfo(site.tz)
 
-    def run_time(night: dt.date) -> str:  # the 02:00 (local) that processes the night
-        return dt.datetime.combine(night + dt.timedelta(days=1), dt.time(2), tzinfo=tz).isoformat()
+    def run_time(night: dt.date) -> str:
+        # A backfill of a partitioned DAG takes its dates as partition dates: night D is the
+        # run at D 02:00 local (a scheduled run of night D starts at D+1 02:00).
+        return dt.datetime.combine(night, dt.time(2), tzinfo=tz).isoformat()
 
     for dag in site.dags:
         dag_id = dag["dag_id"]
