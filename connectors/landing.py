@@ -229,6 +229,16 @@ def land_batch(
 FAILED_FILE = "_FAILED.json"
 
 
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write a small state file so that a reader sees the old one or the new one, never half:
+    a hidden temporary beside it, then ``os.replace``. The landing's notes (failure markers,
+    built nights, watched exports) all go through here."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def record_failed_extract(
     landing_root: Path, source_id: str, source_type: str, day: dt.date, error: str
 ) -> Path | None:
@@ -253,9 +263,7 @@ def record_failed_extract(
         "error": error[:2000],
         "failed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    tmp = target / f".{FAILED_FILE}.tmp-{secrets.token_hex(4)}"
-    tmp.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, marker)
+    write_json_atomic(marker, info)
     return marker
 
 
@@ -276,12 +284,8 @@ def record_night_built(landing_root: Path, day: dt.date) -> None:
     Why: a source that lands night D *after* D was built (a cleared task, a register dropped
     later) must rebuild D; the extract DAG reads this note to announce every family for D
     again (vigie.airflow_dags, DECISIONLOG Part 1 "Nights never mix")."""
-    folder = Path(landing_root) / NIGHTS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
     info = {"day": day.isoformat(), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    tmp = folder / f".day={day.isoformat()}.tmp-{secrets.token_hex(4)}"
-    tmp.write_text(json.dumps(info) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / f"day={day.isoformat()}.json")
+    write_json_atomic(Path(landing_root) / NIGHTS_DIR / f"day={day.isoformat()}.json", info)
 
 
 def night_built(landing_root: Path, day: dt.date) -> bool:

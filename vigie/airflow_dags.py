@@ -399,29 +399,32 @@ def _alerts_step(cfg: VigieConfig, day: dt.date) -> Any:
     return run_alerts(cfg, day)
 
 
-def _publish_step(cfg: VigieConfig, day: dt.date) -> str:
-    """Publish night D unless a later night is already published: a rebuild of an old night
-    (a late source, a cleared task) must not take BI users back in time."""
-    from vigie.publish import publish_snapshot, published_night
+def _later_night_published(cfg: VigieConfig, day: dt.date) -> str | None:
+    """Why night D is not published, when a later night already is: a rebuild of an old night
+    (a late source, a cleared task) must not take BI users back in time. One rule for the
+    snapshot and PostgreSQL."""
+    from vigie.publish import published_night
 
     current = published_night(cfg)
     if current is not None and current > day:
-        return f"night {current} is published already; the snapshot is not taken back to {day}"
-    return str(publish_snapshot(cfg, day))
+        return f"night {current} is published already; BI is not taken back to {day}"
+    return None
+
+
+def _publish_step(cfg: VigieConfig, day: dt.date) -> str:
+    from vigie.publish import publish_snapshot
+
+    return _later_night_published(cfg, day) or str(publish_snapshot(cfg, day))
 
 
 def _publish_postgres_step(cfg: VigieConfig, day: dt.date) -> str | None:
     """The BI tables in PostgreSQL (``outputs.bi_postgres``; absent: nothing), after the
-    snapshot and with the same rule: never back to an older night."""
-    from vigie.publish import published_night
+    snapshot, under the same rule."""
     from vigie.publish_postgres import publish_postgres
 
     if cfg.outputs.bi_postgres is None:
         return None
-    current = published_night(cfg)
-    if current is not None and current > day:
-        return f"night {current} is published already; PostgreSQL is not taken back to {day}"
-    return publish_postgres(cfg, day)
+    return _later_night_published(cfg, day) or publish_postgres(cfg, day)
 
 
 def build_night_dag() -> DAG:

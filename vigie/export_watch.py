@@ -49,11 +49,9 @@ def read_state(state_path: str) -> Signature | None:
 
 
 def write_state(state_path: str, signature: Signature) -> None:
-    path = Path(state_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"files": signature}) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from connectors.landing import write_json_atomic
+
+    write_json_atomic(Path(state_path), {"files": signature})
 
 
 class ExportFilesChanged(BaseEventTrigger):
