@@ -10,42 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
+from e2e_site import site_config, vigie_cli
 
 from connectors.landing import failed_extract, record_failed_extract
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 NIGHT = "2026-11-10"
 
 pytestmark = pytest.mark.slow
-
-
-def _site(tmp_path: Path) -> Path:
-    data = yaml.safe_load((PROJECT_DIR / "config" / "vigie.yml").read_text(encoding="utf-8"))
-    for source in data["sources"]:
-        source["path"] = source["path"].replace("../var/", "var/")
-    data["outputs"] = {k: (v.replace("../var/", "var/") if isinstance(v, str) else v)
-                       for k, v in data["outputs"].items()}
-    path = tmp_path / "site.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def _vigie(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, AIRFLOW_HOME=str(cwd / "airflow_home"),
-               VIGIE_PSEUDONYMISATION_KEY="e2e-key-0123456789abcdef")
-    env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
-    env.pop("VIGIE_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "vigie.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=1800)
 
 
 def test_marker_is_written_only_when_the_night_has_no_batch(tmp_path: Path) -> None:
@@ -64,15 +40,15 @@ def test_marker_is_written_only_when_the_night_has_no_batch(tmp_path: Path) -> N
 
 
 def test_night_is_built_without_the_failed_source_and_the_run_says_so(tmp_path: Path) -> None:
-    site = _site(tmp_path)
-    gen = _vigie("demo-data", "--config", str(site), "--from", "2026-11-04", "--to", NIGHT,
+    site = site_config(tmp_path)
+    gen = vigie_cli("demo-data", "--config", str(site), "--from", "2026-11-04", "--to", NIGHT,
                  cwd=tmp_path)
     assert gen.returncode == 0, gen.stderr[-4000:]
     maildir = tmp_path / "var" / "demo_sources" / "maildir"
     hidden = maildir.with_name("maildir.away")
     maildir.rename(hidden)  # the mail server's export is gone for this night
 
-    run = _vigie("run", "--config", str(site), "--from", NIGHT, "--to", NIGHT, cwd=tmp_path)
+    run = vigie_cli("run", "--config", str(site), "--from", NIGHT, "--to", NIGHT, cwd=tmp_path)
     out = run.stdout + run.stderr
     assert run.returncode != 0, out[-4000:]
     assert "vigie_extract_email failed" in out and "built without it" in out, out[-4000:]
@@ -94,7 +70,7 @@ def test_night_is_built_without_the_failed_source_and_the_run_says_so(tmp_path: 
 
     # the source is back: the rerun of the night lands it and the marker goes with the old dir
     hidden.rename(maildir)
-    again = _vigie("run", "--config", str(site), "--from", NIGHT, "--to", NIGHT, cwd=tmp_path)
+    again = vigie_cli("run", "--config", str(site), "--from", NIGHT, "--to", NIGHT, cwd=tmp_path)
     assert again.returncode == 0, (again.stdout + again.stderr)[-4000:]
     assert not (landing / "mairie_mail" / f"day={NIGHT}" / "_FAILED.json").exists()
     assert (landing / "mairie_mail" / f"day={NIGHT}" / "_batch.json").is_file()

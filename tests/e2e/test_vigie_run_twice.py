@@ -8,41 +8,21 @@ sends no alert twice"). The range crosses the pont of 10 November and 11 Novembe
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
+from e2e_site import site_config, vigie_cli
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIRST, LAST = "2026-11-06", "2026-11-13"
 MARTS = ("requests", "commitment_evaluations", "service_indicators")
 
 pytestmark = pytest.mark.slow
 
 
-def _site(tmp_path: Path) -> Path:
-    """The demo configuration with every source and output inside tmp_path."""
-    data = yaml.safe_load((PROJECT_DIR / "config" / "vigie.yml").read_text(encoding="utf-8"))
-    for source in data["sources"]:
-        source["path"] = source["path"].replace("../var/", "var/")
-    data["outputs"] = {k: (v.replace("../var/", "var/") if isinstance(v, str) else v)
-                       for k, v in data["outputs"].items()}
-    path = tmp_path / "site.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
 def _vigie(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, AIRFLOW_HOME=str(cwd / "airflow_home"),
-               VIGIE_PSEUDONYMISATION_KEY="e2e-key-0123456789abcdef")
-    env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
-    env.pop("VIGIE_CONFIG", None)
-    proc = subprocess.run([sys.executable, "-m", "vigie.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=1800)
+    proc = vigie_cli(*args, cwd=cwd)
     assert proc.returncode == 0, f"vigie {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
     return proc
 
@@ -96,7 +76,7 @@ def _assert_no_identity(outbox: Path, identities: set[str]) -> None:
 
 
 def test_run_twice_gives_identical_marts_and_no_new_alert(tmp_path: Path) -> None:
-    config = _site(tmp_path)
+    config = site_config(tmp_path)
     _vigie("demo-data", "--config", str(config), "--from", "2026-10-26", "--to", LAST, cwd=tmp_path)
     first = _vigie("run", "--config", str(config), "--from", FIRST, "--to", LAST, cwd=tmp_path)
     assert "8 nights" in first.stdout
