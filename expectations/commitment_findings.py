@@ -19,10 +19,10 @@ written "89,9 %" (rounded down to the tenth), not "90 %" (DECISIONLOG.md Part 6)
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 from vigie.config import VigieConfig
+from vigie.percent import percent_shown
 
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre"]  # fmt: skip
@@ -35,11 +35,7 @@ def percent(share: float, below: float | None = None) -> str:
     With ``below`` (the threshold a breached rate is under), a rate that would round up to
     the threshold or above is rounded down to the tenth instead.
     """
-    x = share * 100
-    shown = round(x, 1)
-    if below is not None and share < below and shown >= round(below * 100, 1):
-        shown = math.floor(round(x * 10, 6)) / 10
-    text = f"{shown:.1f}".removesuffix(".0").replace(".", ",")
+    text = f"{percent_shown(share, below):.1f}".removesuffix(".0").replace(".", ",")
     return f"{text}{NBSP}%"
 
 

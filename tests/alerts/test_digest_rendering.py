@@ -11,6 +11,7 @@ that way).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -481,3 +482,18 @@ def test_chromium_screenshot_keeps_the_chart_within_the_screen(width, tmp_path: 
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / f"digest-{'phone' if width < 600 else 'desktop'}.png")
+
+
+@pytest.mark.parametrize(("value", "fr", "en"), [
+    # 897 answered in time out of 997: 89.97 %. Plain rounding would say "90 %, 0 points below".
+    (897 / 997, "89,9 % (897 sur 997) pour un seuil de 90 %, soit 0,1 point en dessous.",
+     "89.9% (897 of 997) against a threshold of 90%, 0.1 points below."),
+    (0.8, "80 % (897 sur 997) pour un seuil de 90 %, soit 10 points en dessous.",
+     "80% (897 of 997) against a threshold of 90%, 10 points below."),
+    (0.8951, "89,5 % (897 sur 997) pour un seuil de 90 %, soit 0,5 point en dessous.",
+     "89.5% (897 of 997) against a threshold of 90%, 0.5 points below."),
+])
+def test_a_breach_never_reads_as_its_threshold(value: float, fr: str, en: str) -> None:
+    alert = dataclasses.replace(_breach(897, value), denominator=997)
+    assert Texts("fr", PARIS).line(alert, "Courriels").endswith(fr)
+    assert Texts("en", PARIS).line(alert, "Emails").endswith(en)

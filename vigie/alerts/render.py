@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vigie.alerts.collect import BREACH, RECOVERED, Alert
+from vigie.percent import percent_shown, points_below
 
 MAX_ITEMS_PER_SECTION = 50
 
@@ -157,8 +158,9 @@ def number(x: float, lang: str) -> str:
     return _num(round(x, 1), lang)
 
 
-def pct(x: float, lang: str) -> str:
-    value = round(x * 100, 1)
+def pct(x: float, lang: str, below: float | None = None) -> str:
+    """'89,9 %' / '89.9%'; with ``below`` a breached rate never reads as its threshold."""
+    value = percent_shown(x, below)
     return f"{_num(value, lang)} %" if lang == "fr" else f"{_num(value, lang)}%"
 
 
@@ -270,12 +272,12 @@ class Texts:
                 num=a.numerator, den=a.denominator, threshold=pct(a.threshold or 0.0, self.lang),
             )
         if a.kind == BREACH:
-            value = a.value or 0.0
             threshold = a.threshold or 0.0
+            value = a.value or 0.0
             return self.w("breach_line").format(
-                label=label, period=self.period(a), rate=pct(value, self.lang),
+                label=label, period=self.period(a), rate=pct(value, self.lang, below=threshold),
                 num=a.numerator, den=a.denominator, threshold=pct(threshold, self.lang),
-                gap=round((threshold - value) * 100, 1),
+                gap=points_below(value, threshold),
             )
         elapsed = a.elapsed_value if a.elapsed_value is not None else 0.0
         target = a.target_value
