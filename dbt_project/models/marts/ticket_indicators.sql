@@ -89,7 +89,9 @@ resolutions as (
         r.service_code,
         r.channel,
         count(*) as resolved,
-        avg((epoch(r.resolved_at) - epoch(r.received_at)) / 86400.0) as mean_days,
+        -- the mean of whole milliseconds (an exact integer sum), not of doubles: a parallel sum
+        -- of doubles depends on the order of the rows and changed the last digit between reruns
+        avg(epoch_ms(r.resolved_at) - epoch_ms(r.received_at)) / 86400000.0 as mean_days,
         median((epoch(r.resolved_at) - epoch(r.received_at)) / 86400.0) as median_days
     from requests as r
     cross join grains as g
