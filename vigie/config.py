@@ -640,6 +640,50 @@ class Schedule(_Strict):
         return -(-self.wait_minutes // self.retry_minutes)  # ceil: never less wait than asked
 
 
+class PublicationStructure(_Strict):
+    """A structure as Services Publics+ lists it: the open-data CSV carries one row per
+    structure and indicator, pooling the structure's services (vigie/results/opendata.py)."""
+
+    code: str = Field(min_length=1)  # the structure's code on Services Publics+ (or its SIRET)
+    name: str | None = None  # None: collectivite.name
+    postal_code: str = Field(pattern=r"^(?:\d{5}|2[AB]\d{3})$")
+    town: str = Field(min_length=1)
+    services: list[str] | Literal["all"] = "all"
+
+
+class PublicationIndicator(_Strict):
+    """One Services Publics+ indicator code and the Vigie figure published under it: the
+    compliance rate of a commitment, or the share of satisfied survey answers."""
+
+    code: str = Field(min_length=1)
+    commitment: str | None = None
+    satisfaction: bool = False
+
+    @model_validator(mode="after")
+    def _one_figure(self) -> PublicationIndicator:
+        if (self.commitment is None) == (not self.satisfaction):
+            raise ValueError("give either 'commitment: <id>' or 'satisfaction: true', not both or neither")
+        return self
+
+
+class Publication(_Strict):
+    """What `vigie results` publishes to citizens (docs/configuration.md "publication")."""
+
+    # A cell (service x commitment x period) decided on fewer requests than this shows
+    # "moins de N" instead of a rate (DECISIONLOG Part 8 "Small cells").
+    min_requests: int = Field(default=5, ge=1)
+    structures: list[PublicationStructure] = Field(default_factory=list)
+    indicators: list[PublicationIndicator] = Field(default_factory=list)
+
+    @field_validator("indicators")
+    @classmethod
+    def _distinct_codes(cls, value: list[PublicationIndicator]) -> list[PublicationIndicator]:
+        codes = [i.code for i in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError("an indicator code is listed twice")
+        return value
+
+
 class VigieConfig(_Strict):
     version: Literal[1] = 1
     collectivite: Collectivite
@@ -654,6 +698,7 @@ class VigieConfig(_Strict):
     pseudonymisation: Pseudonymisation = Pseudonymisation()
     retention: Retention = Retention()
     schedule: Schedule = Schedule()
+    publication: Publication = Publication()
     # Filled by load_config: the directory relative paths resolve against.
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -677,6 +722,18 @@ class VigieConfig(_Strict):
                 for code in c.services:
                     check(f"commitments[{c.id}].services", code)
         _check_commitment_versions(self.commitments)
+        for st in self.publication.structures:
+            if st.services != "all":
+                for code in st.services:
+                    check(f"publication.structures[{st.code}].services", code)
+        if self.publication.indicators:
+            commitment_ids = {c.id for c in self.all_commitments()}
+            for ind in self.publication.indicators:
+                if ind.commitment is not None and ind.commitment not in commitment_ids:
+                    raise ValueError(
+                        f"publication.indicators[{ind.code}].commitment: unknown commitment "
+                        f"{ind.commitment!r}; expected one of {sorted(commitment_ids)}"
+                    )
         for s in self.sources:
             if isinstance(s, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
                 for q, code in s.queues.items():

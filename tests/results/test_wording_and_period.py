@@ -1,0 +1,79 @@
+"""The words and the period rules of the published results (vigie/results/wording.py,
+figures.parse_period, config ``publication``; DECISIONLOG Part 8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vigie.config import ConfigError, parse_config
+from vigie.results import wording
+from vigie.results.figures import parse_period
+
+NB = "\u00a0"
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def test_a_period_is_a_year_or_a_month() -> None:
+    y = parse_period("2026")
+    assert (y.kind, y.start, y.end, len(y.months())) == ("year", dt.date(2026, 1, 1), dt.date(2027, 1, 1), 12)
+    m = parse_period("2026-12")
+    assert (m.kind, m.start, m.end, m.months()) == ("month", dt.date(2026, 12, 1), dt.date(2027, 1, 1),
+                                                     [dt.date(2026, 12, 1)])
+    for bad in ("26", "2026-13", "2026-1", "2026-10-01", "last year"):
+        with pytest.raises(ValueError, match="expected a year"):
+            parse_period(bad)
+
+
+def test_a_rate_is_rounded_down_so_a_miss_never_reads_as_the_promise() -> None:
+    assert wording.rate_pct(1699, 2000) == f"84,9{NB}%"  # 84.95 %: not 85 %
+    assert wording.rate_pct(17, 20) == f"85{NB}%"
+    assert wording.rate_pct(2, 3) == f"66,6{NB}%"
+    assert wording.rate_pct(5, 5) == f"100{NB}%"
+    assert wording.kept(1699, 2000, 5, 0.85) is False
+    assert wording.kept(17, 20, 5, 0.85) is True
+    assert wording.kept(4, 4, 5, 0.85) is None  # small cell: nothing said
+
+
+def test_sentences_in_plain_french() -> None:
+    assert wording.result_sentence(92, 100, 5, "email", "first_response", "5 jours ouvrés", 0.9) == (
+        f"92{NB}% des courriels ont reçu une réponse sous 5{NB}jours ouvrés{NB}; engagement{NB}: 90{NB}%")
+    assert wording.result_sentence(850, 1000, 5, "phone", "first_response", None, 0.85) == (
+        f"85{NB}% des appels ont été décrochés{NB}; engagement{NB}: 85{NB}%")
+    assert wording.result_sentence(61, 100, 5, "phone", "first_response", "20 secondes", 0.8).startswith(
+        f"61{NB}% des appels ont été décrochés en moins de 20{NB}secondes")
+    assert wording.result_sentence(9, 10, 5, "online", "acknowledgement", "1 semaine", 0.9).startswith(
+        f"90{NB}% des demandes en ligne ont reçu un accusé de réception sous 1{NB}semaine")
+    assert wording.result_sentence(3, 4, 5, "letter", "first_response", "15 jours ouvrés", 0.9) == (
+        f"Moins de 5 courriers sur la période{NB}: taux non publié{NB}; engagement{NB}: 90{NB}% "
+        f"des courriers ont reçu une réponse sous 15{NB}jours ouvrés")
+    assert wording.months_span([dt.date(2026, 9, 1), dt.date(2026, 10, 1)]) == "de septembre à octobre 2026"
+    assert wording.long_date(dt.date(2026, 11, 1)) == "1er novembre 2026"
+
+
+def _demo() -> dict:
+    return yaml.safe_load((PROJECT / "config" / "vigie.yml").read_text(encoding="utf-8"))
+
+
+def test_publication_section_is_checked() -> None:
+    base = _demo()
+    cfg = parse_config(base)
+    assert cfg.publication.min_requests == 5
+    bad = base | {"publication": {"indicators": [{"code": "X", "commitment": "nope"}]}}
+    with pytest.raises(ConfigError, match=r"publication.*unknown commitment 'nope'"):
+        parse_config(bad)
+    both = base | {"publication": {"indicators": [{"code": "X", "commitment": "marianne_email_response",
+                                                   "satisfaction": True}]}}
+    with pytest.raises(ConfigError, match="either 'commitment"):
+        parse_config(both)
+    wrong_service = base | {"publication": {"structures": [
+        {"code": "S1", "postal_code": "69001", "town": "Lyon", "services": ["NOPE"]}]}}
+    with pytest.raises(ConfigError, match="unknown service code 'NOPE'"):
+        parse_config(wrong_service)
+    with pytest.raises(ConfigError, match="postal_code"):
+        parse_config(base | {"publication": {"structures": [{"code": "S1", "postal_code": "691", "town": "L"}]}})
+    with pytest.raises(ConfigError, match="min_requests"):
+        parse_config(base | {"publication": {"min_requests": 0}})

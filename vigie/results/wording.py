@@ -1,0 +1,117 @@
+"""Results in plain French, and the one small-cell rule (DECISIONLOG Part 8).
+
+One sentence per commitment, built from its channel, metric and target: "84 % des courriels
+ont reçu une réponse sous 5 jours ouvrés ; engagement : 90 %". A cell decided on fewer than
+``publication.min_requests`` requests reads "moins de 5 demandes" and never shows its rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from vigie.alerts.render import number
+
+NBSP = "\u00a0"  # before % and ; in French; also between a number and its unit
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre"]
+SHORT_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+                "nov.", "déc."]
+
+# channel -> (plural noun with its article, feminine?, counted noun for small cells)
+CHANNELS = {
+    "email": ("des courriels", False, "courriels"),
+    "letter": ("des courriers", False, "courriers"),
+    "online": ("des demandes en ligne", True, "demandes"),
+    "phone": ("des appels", False, "appels"),
+    "counter": ("des demandes au guichet", True, "demandes"),
+    "other": ("des demandes", True, "demandes"),
+}
+
+
+def pct(x: float) -> str:
+    """'84 %', '84,6 %': one decimal at most, a no-break space before %."""
+    return f"{number(x * 100, 'fr')}{NBSP}%"
+
+
+def rate_tenths(met: int, decided: int) -> int:
+    """The rate in tenths of a percent, rounded DOWN (integer arithmetic): 1699 of 2000 is
+    84.95 % and reads 84,9 %, so a rate under its threshold never reads as reaching it."""
+    return (met * 1000) // decided
+
+
+def rate_pct(met: int, decided: int) -> str:
+    """'84,9 %' from counts (rate_tenths); '100 %' when every request met it."""
+    tenths = rate_tenths(met, decided)
+    whole, tenth = divmod(tenths, 10)
+    return f"{whole},{tenth}{NBSP}%" if tenth else f"{whole}{NBSP}%"
+
+
+def is_small(decided: int, min_requests: int) -> bool:
+    """The one small-cell rule: fewer than min_requests decided requests -> no rate shown."""
+    return decided < min_requests
+
+
+def small_cell(min_requests: int, channel: str = "other") -> str:
+    return f"moins de {min_requests} {CHANNELS.get(channel, CHANNELS['other'])[2]}"
+
+
+def _within(target_label: str | None) -> str:
+    return f" sous {target_label.replace(' ', NBSP, 1)}" if target_label else ""
+
+
+def achievement(channel: str, metric: str, target_label: str | None) -> str:
+    """What the rate counts, after '84 % ': 'des courriels ont reçu une réponse sous 5 jours ouvrés'."""
+    noun, feminine, _ = CHANNELS.get(channel, CHANNELS["other"])
+    if channel == "phone":
+        return f"{noun} ont été décrochés" + (f" en moins de {target_label.replace(' ', NBSP, 1)}"
+                                             if target_label else "")
+    within = _within(target_label)
+    if metric == "acknowledgement":
+        return f"{noun} ont reçu un accusé de réception{within}"
+    if metric == "resolution":
+        return f"{noun} ont été traité{'e' if feminine else ''}s{within}"
+    return f"{noun} ont reçu une réponse{within}"
+
+
+def result_sentence(met: int, decided: int, min_requests: int, channel: str, metric: str,
+                    target_label: str | None, threshold: float) -> str:
+    """The plain-words result against the promise, or the small-cell wording."""
+    promise = f"engagement{NBSP}: {pct(threshold)}"
+    if decided == 0 or is_small(decided, min_requests):
+        return (f"{small_cell(min_requests, channel).capitalize()} sur la période{NBSP}: taux non "
+                f"publié{NBSP}; {promise} {achievement(channel, metric, target_label)}")
+    return f"{rate_pct(met, decided)} {achievement(channel, metric, target_label)}{NBSP}; {promise}"
+
+
+def kept(met: int, decided: int, min_requests: int, threshold: float) -> bool | None:
+    """True: promise kept (met / decided >= threshold, the marts' rule); False: not kept;
+    None: too few requests to say (small cell)."""
+    if decided == 0 or is_small(decided, min_requests):
+        return None
+    return met / decided >= threshold
+
+
+def month_name(d: dt.date, year: bool = True) -> str:
+    return f"{MONTHS[d.month - 1]} {d.year}" if year else MONTHS[d.month - 1]
+
+
+def short_month(d: dt.date) -> str:
+    return SHORT_MONTHS[d.month - 1]
+
+
+def long_date(d: dt.date) -> str:
+    """'3 novembre 2026', '1er novembre 2026'."""
+    day = "1er" if d.day == 1 else str(d.day)
+    return f"{day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def months_span(months: list[dt.date]) -> str:
+    """'octobre 2026', 'de septembre à octobre 2026', 'de décembre 2025 à janvier 2026'."""
+    if not months:
+        return ""
+    first, last = months[0], months[-1]
+    if first == last:
+        return month_name(first)
+    if first.year == last.year:
+        return f"de {month_name(first, year=False)} à {month_name(last)}"
+    return f"de {month_name(first)} à {month_name(last)}"
