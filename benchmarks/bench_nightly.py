@@ -1,0 +1,133 @@
+"""What one ordinary night costs, and how that cost grows with the landed history (issue 16).
+
+    python benchmarks/bench_nightly.py --days N --scale S [--backfill] [--keep DIR]
+
+1. Demo sources at ``--scale`` for N days plus the measured night (``vigie/demo``).
+2. The N days of history are landed fast: every source extracted for every day through the
+   connectors, as the extract tasks land them, without Airflow (``connectors.extract``).
+3. The history is built: with ``--backfill``, ``vigie run --from <first> --to <last>`` over
+   the N nights (timed: the backfill time of those N days); without it, one ``vigie run`` of
+   the last history night only (the warehouse then holds that night, as a production warehouse
+   does the morning after; its time is printed, it is not a backfill).
+4. The measured night, the day after the history, end to end as ``vigie run`` runs it (the
+   production DAGs through ``dag.test``: extract ×3 with their listings of the sources, then
+   ``vigie_night``: dbt build, checks, alerts, BI snapshot), Airflow's start-up printed apart.
+
+Peak memory is the largest resident set of this process (dbt, DuckDB, GX and the tasks all
+run in it) or of its children. The last line is exactly
+``night cost: <seconds> s at <N> days of history (scale <S>)``.
+Speed and memory targets live in benchmarks, never in timed tests (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from benchmarks.bench_pipeline import _bench_config  # noqa: E402
+
+
+def peak_mb() -> float:
+    """Largest resident set (MB) of this process or of any child it waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def land_history(cfg, start: dt.date, end: dt.date) -> tuple[int, float]:
+    """Extract every source for every day of [start, end] (the connectors' own landing)."""
+    from connectors.extract import extract_source
+
+    rows = 0
+    t0 = time.perf_counter()
+    for source in cfg.sources:
+        day = start
+        while day <= end:
+            batch = extract_source(cfg, source.id, day)
+            rows += sum(batch.row_counts.values())
+            day += dt.timedelta(days=1)
+    return rows, time.perf_counter() - t0
+
+
+def run(config: Path, start: dt.date, end: dt.date, label: str) -> tuple[float, float]:
+    """``vigie run --from start --to end``: (seconds without Airflow's start-up, start-up)."""
+    from vigie.runner import run_nights
+
+    lines: list[str] = []
+    report = run_nights(config, start, end, echo=lines.append)
+    if report.failed:
+        for line in lines:
+            print(f"  {line}")
+        raise SystemExit(f"{label} failed: {report.failed}")
+    if end == start:
+        print(f"  {lines[-1]}")
+    return report.seconds - report.startup_seconds, report.startup_seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--days", type=int, default=28, help="nights of history before the measured night")
+    parser.add_argument("--scale", type=float, default=1.0, help="demo volumes multiplied by this")
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2026, 11, 27),
+                        help="the measured night")
+    parser.add_argument("--backfill", action="store_true",
+                        help="build the history with `vigie run` over all N nights (timed)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work in this directory and keep it (warehouse, landing, dbt target)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("VIGIE_PSEUDONYMISATION_KEY", "bench-key-0123456789abcdef")
+
+    from vigie.config import load_config
+    from vigie.demo import generate_demo_sources
+
+    first = args.end - dt.timedelta(days=args.days)
+    last_history = args.end - dt.timedelta(days=1)
+    if args.keep:
+        if args.keep.exists():
+            shutil.rmtree(args.keep)
+        args.keep.mkdir(parents=True)
+        workdir, cleanup = args.keep, None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="vigie-bench-nightly-")
+        workdir = Path(cleanup.name)
+    try:
+        config = _bench_config(workdir)
+        cfg = load_config(config)
+        t0 = time.perf_counter()
+        generate_demo_sources(cfg, first, args.end, scale=args.scale)
+        print(f"demo sources x{args.scale:g}, {first} .. {args.end}: {time.perf_counter() - t0:.1f} s")
+        rows, seconds = land_history(cfg, first, last_history)
+        print(f"landed {args.days} days of history ({rows:,} rows) in {seconds:.1f} s")
+
+        if args.backfill:
+            spent, startup_first = run(config, first, last_history, "backfill")
+            print(f"backfill of {args.days} nights (vigie run --from {first} --to {last_history}): "
+                  f"{spent:.1f} s ({spent / args.days:.2f} s a night, Airflow start-up apart)")
+        else:
+            spent, startup_first = run(config, last_history, last_history, "last history night")
+            print(f"backfill: not measured (--backfill); night {last_history} built in {spent:.1f} s "
+                  "to warm the warehouse")
+
+        spent, startup = run(config, args.end, args.end, "measured night")
+        # Paid once per process (metadata migration, DAG folder parse): the first run pays it.
+        print(f"Airflow start-up (apart, once per process): {startup_first + startup:.1f} s")
+        print(f"peak memory: {peak_mb():,.0f} MB")
+        print(f"night cost: {spent:.1f} s at {args.days} days of history (scale {args.scale:g})")
+    finally:
+        if cleanup is not None:
+            cleanup.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
