@@ -57,7 +57,13 @@ def mart_docs(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, TableDoc]:
 HISTORY_DESCRIPTION = (
     "Every final row of marts.service_indicators as recorded night after night, kept after the "
     "landed batches behind it are purged (retention.landed_days): the indicator history a "
-    "quality manager shows at audits. Same columns as marts.service_indicators, plus recorded_on."
+    "quality manager shows at audits. Same columns as marts.service_indicators, plus is_recovery "
+    "and recorded_on."
+)
+IS_RECOVERY = (
+    "compliance_rate rows: this final, complete period directly follows a breached one of the same grain "
+    "and is back at or above the threshold on at least min_volume requests (the alert rules' 'de nouveau "
+    "dans l'engagement', intermediate.int_alert_candidates); null for rows recorded before it was kept."
 )
 RECORDED_ON = "The night that last wrote this row (a later night that still computes it final rewrites it)."
 SNAPSHOT_INFO = TableDoc(
@@ -77,7 +83,7 @@ def contract_docs(project_dir: Path = DBT_PROJECT_DIR) -> dict[tuple[str, str], 
     docs = {("marts", name): doc for name, doc in marts.items()}
     indicators = marts.get("service_indicators", TableDoc(""))
     docs[("history", "service_indicators")] = TableDoc(
-        HISTORY_DESCRIPTION, {**indicators.columns, "recorded_on": RECORDED_ON}
+        HISTORY_DESCRIPTION, {**indicators.columns, "is_recovery": IS_RECOVERY, "recorded_on": RECORDED_ON}
     )
     docs[("main", "snapshot_info")] = SNAPSHOT_INFO
     return docs

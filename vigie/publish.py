@@ -110,7 +110,7 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
             con.execute(f"create table snap.{q} as select * from {_quote(wh)}.{q}")
             target = pq_new / f"{name}.parquet"
             con.execute(f"copy (select * from snap.{q}) to {_literal(str(target))} (format parquet)")
-        # The audit history of final indicators (vigie/transform.py record_indicator_history),
+        # The audit history of final indicators (vigie/history.py record_history),
         # when the warehouse has it: BI users see the periods whose batches were purged too.
         has_history = con.execute(
             "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",

@@ -3,8 +3,8 @@
 ``retention.landed_days`` (None: keep everything) bounds how long the pseudonymised batches
 ``<landing>/<source_id>/day=D/`` stay on disk. The marts are rebuilt every night from what is
 landed, so a purged period leaves the marts; its final indicators stay in the warehouse table
-``history.service_indicators`` (vigie/transform.py, ``record_indicator_history``), which dbt
-never rebuilds and this module never purges.
+``history.service_indicators`` (with exclusions and commitment versions, vigie/history.py),
+which dbt never rebuilds and this module never purges.
 
 Rules (DECISIONLOG Part 6, "Retention"):
 

@@ -234,7 +234,8 @@ def run_dbt(cfg: VigieConfig, day: dt.date, command: Sequence[str]) -> None:
 
 def run_transform(cfg: VigieConfig, day: dt.date) -> None:
     """Load the config tables for night `day`, then `dbt build` (models and data tests), then
-    record the final indicators in history.service_indicators and purge the landed batches
+    record the final indicators, exclusions and commitment versions in the history schema
+    (vigie/history.py) and purge the landed batches
     older than ``retention.landed_days`` (both only after a successful build).
 
     Idempotent: same configuration, same landing and same day give the same warehouse tables.
@@ -250,58 +251,10 @@ def run_transform(cfg: VigieConfig, day: dt.date) -> None:
     finally:
         con.close()
     run_dbt(cfg, day, ["build", "--exclude", "resource_type:unit_test"])
-    # Only after a successful build (run_dbt raised otherwise): record the final indicators,
-    # then purge the landed batches older than the retention (vigie/retention.py).
-    record_indicator_history(cfg, day)
+    # Only after a successful build (run_dbt raised otherwise): record the history, then purge
+    # the landed batches older than the retention (vigie/retention.py).
+    from vigie.history import record_history
     from vigie.retention import purge_landed_batches
 
+    record_history(cfg, day)
     purge_landed_batches(cfg, day)
-
-
-HISTORY_TABLE = "history.service_indicators"
-HISTORY_KEY = ("period_grain", "period_start", "service_code", "channel", "commitment_id", "indicator")
-
-
-def record_indicator_history(cfg: VigieConfig, day: dt.date) -> int:
-    """Upsert the final rows of marts.service_indicators into history.service_indicators.
-
-    Why a table outside dbt: the marts are rebuilt from what is landed, and landed batches are
-    purged after the retention; the quality manager's audits need each commitment's rates of
-    the purged periods too. dbt never rebuilds this table and nothing purges it. Each row
-    carries ``recorded_on``, the night that last wrote it; a row is replaced (null-safe match
-    on HISTORY_KEY, since commitment_id is null for volumes) by every later night that still
-    computes it final, except for periods starting before ``history_frozen_before`` (their
-    batches may be partly purged: they keep what was recorded from complete batches).
-    Idempotent: a rerun of a night writes the same rows. Returns the number of rows written.
-    """
-    from vigie.retention import history_frozen_before
-
-    frozen_before = history_frozen_before(cfg, day)
-    con = duckdb.connect(str(warehouse_path(cfg)))
-    try:
-        con.execute("begin")
-        con.execute("create schema if not exists history")
-        con.execute(
-            f"create table if not exists {HISTORY_TABLE} as "
-            "select *, cast(null as date) as recorded_on from marts.service_indicators where false"
-        )
-        # A column added to the mart later is added here (null for rows recorded before it).
-        have = {r[0] for r in con.execute(f"describe {HISTORY_TABLE}").fetchall()}
-        for name, type_, *_ in con.execute("describe marts.service_indicators").fetchall():
-            if name not in have:
-                con.execute(f'alter table {HISTORY_TABLE} add column "{name}" {type_}')
-        con.execute(
-            "create temp table final_indicators as "
-            "select *, cast(? as date) as recorded_on from marts.service_indicators "
-            "where is_final and (cast(? as date) is null or period_start >= cast(? as date))",
-            [day, frozen_before, frozen_before],
-        )
-        match = " and ".join(f"h.{k} is not distinct from f.{k}" for k in HISTORY_KEY)
-        con.execute(f"delete from {HISTORY_TABLE} as h using final_indicators as f where {match}")
-        con.execute(f"insert into {HISTORY_TABLE} by name select * from final_indicators")
-        written = con.execute("select count(*) from final_indicators").fetchone()[0]
-        con.execute("drop table final_indicators")
-        con.execute("commit")
-    finally:
-        con.close()
-    return int(written)

@@ -131,7 +131,7 @@ def _read(cfg: VigieConfig, sql: str) -> list[tuple]:
         con.close()
 
 
-HISTORY = "select * exclude (recorded_on) from history.service_indicators"
+HISTORY = "select * exclude (is_recovery, recorded_on) from history.service_indicators"
 FINAL_MARTS = "select * from marts.service_indicators where is_final"
 AUGUST_ROWS = "where period_start < date '2026-09-01' and period_end <= date '2026-09-01'"
 
@@ -146,7 +146,7 @@ def test_history_keeps_final_indicators_after_their_batches_are_purged(tmp_path:
         (dt.date(2026, 9, 1), N_AUGUST_FINAL)
     ]
     cols = [r[0] for r in _read(cfg, "describe history.service_indicators")]
-    assert cols == [r[0] for r in _read(cfg, "describe marts.service_indicators")] + ["recorded_on"]
+    assert cols == [r[0] for r in _read(cfg, "describe marts.service_indicators")] + ["is_recovery", "recorded_on"]
 
     run_transform(cfg, dt.date(2026, 9, 2))
     history_2 = _read(cfg, "select * from history.service_indicators order by all")
