@@ -85,10 +85,18 @@ counted as (
         count(*) filter (where call_outcome = 'orphan') as orphan_calls,
         avg(wait_seconds) filter (where call_outcome = 'answered') as average_speed_of_answer_seconds,
         count(*) filter (where call_outcome = 'answered' and wait_seconds <= 15) as answered_wait_0_15,
-        count(*) filter (where call_outcome = 'answered' and wait_seconds > 15 and wait_seconds <= 30) as answered_wait_15_30,
-        count(*) filter (where call_outcome = 'answered' and wait_seconds > 30 and wait_seconds <= 45) as answered_wait_30_45,
-        count(*) filter (where call_outcome = 'answered' and wait_seconds > 45 and wait_seconds <= 60) as answered_wait_45_60,
-        count(*) filter (where call_outcome = 'answered' and wait_seconds > 60 and wait_seconds <= 90) as answered_wait_60_90,
+        count(*) filter (
+            where call_outcome = 'answered' and wait_seconds > 15 and wait_seconds <= 30
+        ) as answered_wait_15_30,
+        count(*) filter (
+            where call_outcome = 'answered' and wait_seconds > 30 and wait_seconds <= 45
+        ) as answered_wait_30_45,
+        count(*) filter (
+            where call_outcome = 'answered' and wait_seconds > 45 and wait_seconds <= 60
+        ) as answered_wait_45_60,
+        count(*) filter (
+            where call_outcome = 'answered' and wait_seconds > 60 and wait_seconds <= 90
+        ) as answered_wait_60_90,
         count(*) filter (where call_outcome = 'answered' and wait_seconds > 90) as answered_wait_90_plus
     from call_periods
     where period_start <= {{ run_day() }}

@@ -26,7 +26,7 @@ bands as (
         {%- for i in range(thresholds | length) %},
         ({{ thresholds[i] }}, {{ thresholds[i + 1] if i + 1 < thresholds | length else 'null' }})
         {%- endfor %}
-    ) as b(band_min_seconds, band_max_seconds)
+    ) as b (band_min_seconds, band_max_seconds)
 ),
 
 intervals as (

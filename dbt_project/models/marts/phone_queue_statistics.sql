@@ -84,7 +84,10 @@ select
     end as average_waiting_time,
     case
         when answered + abandoned + full_ + leaveempty + joinempty + timeout > 0
-            then cast(round(100.0 * answered / (answered + abandoned + full_ + leaveempty + joinempty + timeout), 2) as double)
+            then cast(
+                round(100.0 * answered / (answered + abandoned + full_ + leaveempty + joinempty + timeout), 2)
+                as double
+            )
     end as answered_rate,
     cast({{ qos_threshold }} as integer) as qos_threshold_seconds,
     case

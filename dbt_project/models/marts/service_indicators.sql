@@ -158,7 +158,10 @@ period_gaps as (
         u.channel as gap_channel,
         u.commitment_id as gap_commitment,
         string_agg(distinct g.completeness_note, '; ' order by g.completeness_note) as completeness_note
-    from (select distinct period_grain, period_start, period_end, service_code, channel, commitment_id from unioned) as u
+    from (
+        select distinct period_grain, period_start, period_end, service_code, channel, commitment_id
+        from unioned
+    ) as u
     inner join {{ ref('int_service_channel_day_gaps') }} as g
         on g.service_code = u.service_code
         and g.channel = u.channel

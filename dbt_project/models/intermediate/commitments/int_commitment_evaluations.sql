@@ -48,7 +48,10 @@ versions as (
         end as unit_family,
         -- targets in the unit actually counted: whole counting days, microseconds of opening
         cast(floor(target_value * case when target_unit = 'weeks' then 7 else 1 end) as integer) as target_days,
-        cast(round(target_value * case when target_unit = 'business_hours' then 3600 else 60 end * 1000000) as bigint) as target_us
+        cast(
+            round(target_value * case when target_unit = 'business_hours' then 3600 else 60 end * 1000000)
+            as bigint
+        ) as target_us
     from {{ ref('int_commitment_versions') }}
 ),
 
@@ -178,7 +181,7 @@ intervals_by_day as (
         service_code,
         local_date,
         list(start_us order by start_us) as interval_starts_us,
-        list({'start_us': start_us, 'open_us': open_us, 'cum_us_before': cum_us_before} order by start_us)
+        list({ 'start_us': start_us, 'open_us': open_us, 'cum_us_before': cum_us_before } order by start_us)
             as day_intervals,
         arg_max(cum_us_before + open_us, start_us) as business_us_at_day_close
     from intervals
@@ -208,8 +211,10 @@ business_days as (
     from (
         select
             service_code,
-            cast(unnest(generate_series(cast(first_day as timestamp), cast(last_day as timestamp), interval 1 day)) as date)
-                as local_date
+            cast(
+                unnest(generate_series(cast(first_day as timestamp), cast(last_day as timestamp), interval 1 day))
+                as date
+            ) as local_date
         from opening_spans
     ) as o
     left join intervals_by_day as i on i.service_code = o.service_code and i.local_date = o.local_date
@@ -318,7 +323,7 @@ measured as (
         select * from business_time
         union all by name
         select * from no_calendar
-    )
+    ) as units
 ),
 
 valued as (
@@ -333,8 +338,10 @@ valued as (
             -- pickup rate of calls: report the wait when there is one
             else case when is_call and responded_at is not null then wait_seconds end
         end as elapsed_value,
-        coalesce(target_unit, case when is_call and responded_at is not null and wait_seconds is not null then 'seconds' end)
-            as elapsed_unit,
+        coalesce(
+            target_unit,
+            case when is_call and responded_at is not null and wait_seconds is not null then 'seconds' end
+        ) as elapsed_unit,
         case unit_family
             when 'days' then {{ local_instant("day_deadline_on + interval '23 hours 59 minutes 59 seconds'") }}
             when 'business_time' then business_deadline_at

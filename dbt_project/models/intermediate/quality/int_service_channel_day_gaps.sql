@@ -58,7 +58,9 @@ fed as (
 ),
 
 cells as (
-    select f.source_id, f.service_code, f.channel, cast(null as varchar) as commitment_id, f.local_date, f.completeness_note
+    select
+        f.source_id, f.service_code, f.channel, cast(null as varchar) as commitment_id, f.local_date,
+        f.completeness_note
     from fed as f
     union all
     select f.source_id, f.service_code, f.channel, v.commitment_id, f.local_date, f.completeness_note

@@ -15,8 +15,13 @@
 -- * a caller exit (ABANDON, EXITWITHKEY) after less than the first queue's short_abandon_seconds
 --   of total wait is a short abandon; service-side exits are never short.
 {%- set arrival_events = ['ENTERQUEUE', 'FULL', 'JOINEMPTY', 'CLOSED'] %}
-{%- set closing_events = ['ABANDON', 'EXITWITHKEY', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'LEAVEEMPTY', 'FULL', 'JOINEMPTY', 'CLOSED'] %}
-{%- set caller_events = ['ENTERQUEUE', 'CONNECT', 'ABANDON', 'EXITWITHKEY', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'LEAVEEMPTY', 'FULL', 'JOINEMPTY', 'CLOSED', 'COMPLETECALLER', 'COMPLETEAGENT', 'TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'] %}
+{%- set closing_events = [
+    'ABANDON', 'EXITWITHKEY', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'LEAVEEMPTY', 'FULL', 'JOINEMPTY', 'CLOSED'
+] %}
+{%- set caller_events = [
+    'ENTERQUEUE', 'CONNECT', 'ABANDON', 'EXITWITHKEY', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'LEAVEEMPTY', 'FULL',
+    'JOINEMPTY', 'CLOSED', 'COMPLETECALLER', 'COMPLETEAGENT', 'TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'
+] %}
 
 with night as (
     select
@@ -53,7 +58,7 @@ call_events as (
     where events.event_at < night.as_of
       and events.callid is not null
       and events.callid not in ('NONE', 'REALTIME', 'MANAGER', 'CLI')
-      and events.event in ('{{ caller_events | join("', '") }}')
+      and events.event in ('{{ caller_events | join("', '") }}')  -- noqa: LT05
 ),
 
 first_arrivals as (
@@ -71,7 +76,7 @@ first_arrivals as (
     inner join queue_services
         on call_events.source_id = queue_services.source_id
         and call_events.queue_name = queue_services.queue_name
-    where call_events.event in ('{{ arrival_events | join("', '") }}')
+    where call_events.event in ('{{ arrival_events | join("', '") }}')  -- noqa: LT05
     qualify row_number() over (
         partition by call_events.source_id, call_events.callid order by call_events.event_seq
     ) = 1
@@ -93,7 +98,7 @@ call_summaries as (
         source_id,
         callid,
         min(event_at) filter (where event = 'CONNECT') as connected_at,
-        count(distinct queue_name) filter (where event in ('{{ arrival_events | join("', '") }}')) as queues_entered,
+        count(distinct queue_name) filter (where event in ('{{ arrival_events | join("', '") }}')) as queues_entered,  -- noqa: LT05
         min(event_at) filter (
             where event in ('COMPLETECALLER', 'COMPLETEAGENT', 'TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER')
         ) as conversation_ended_at,
@@ -116,7 +121,7 @@ last_closings as (
             when event = 'EXITWITHKEY' then data4
         end as waittime_field
     from events_after_arrival
-    where event in ('ENTERQUEUE', '{{ closing_events | join("', '") }}')
+    where event in ('ENTERQUEUE', '{{ closing_events | join("', '") }}')  -- noqa: LT05
     qualify row_number() over (partition by source_id, callid order by event_seq desc) = 1
 ),
 

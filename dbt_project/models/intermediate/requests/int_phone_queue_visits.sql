@@ -34,7 +34,7 @@ events as (
         events.data3,
         events.source_file,
         events.source_line,
-        sum(case when events.event in ('{{ arrivals | join("', '") }}') then 1 else 0 end) over (
+        sum(case when events.event in ('{{ arrivals | join("', '") }}') then 1 else 0 end) over (  -- noqa: LT05
             partition by events.source_id, events.callid, events.queue_name
             order by events.event_at, events.source_file, events.source_line
             rows between unbounded preceding and current row
@@ -42,7 +42,7 @@ events as (
     from {{ ref('stg_asterisk__queue_log_events') }} as events
     cross join night
     where events.event_at < night.as_of
-      and events.event in ('{{ (arrivals + closings) | join("', '") }}')
+      and events.event in ('{{ (arrivals + closings) | join("', '") }}')  -- noqa: LT05
       and events.callid is not null
       and coalesce(events.queue_name, 'NONE') <> 'NONE'
 ),

@@ -38,7 +38,7 @@ deduplicated as (
         partition by
             source_id, uniqueid, linkedid, channel, dstchannel, dcontext, lastapp,
             start_at, answer_at, end_at, disposition, src_key, dst_key
-        order by landed_day desc, source_file, source_line
+        order by landed_day desc, source_file asc, source_line asc
     ) = 1
 )
 

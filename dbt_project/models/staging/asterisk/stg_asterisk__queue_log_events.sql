@@ -33,7 +33,7 @@ deduplicated as (
         partition by
             source_id, event_at, callid, event, queue_name, agent_key,
             data1, data2, data3, data4, data5
-        order by landed_day desc, source_file, source_line
+        order by landed_day desc, source_file asc, source_line asc
     ) = 1
 )
 

@@ -43,7 +43,7 @@ deduplicated as (
     from typed
     qualify row_number() over (
         partition by source_id, mailbox, folder_role, coalesce(message_key, source_position)
-        order by landed_day desc, received_at, source_position
+        order by landed_day desc, received_at asc, source_position asc
     ) = 1
 )
 
