@@ -207,6 +207,38 @@ def cmd_declare_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_results(args: argparse.Namespace) -> int:
+    """The period's results for citizens (index.html, affiche.pdf, resultats.csv) and, for a
+    year, the audit report when vigie.results.audit_report is installed."""
+    import importlib.util
+
+    from vigie.results.figures import ResultsUnavailable, parse_period
+    from vigie.results.page import write_results
+
+    try:
+        cfg = load_config(args.config)
+        period = parse_period(args.period)
+    except (ConfigError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    try:
+        written = write_results(cfg, period, out)
+        if period.kind == "year" and importlib.util.find_spec("vigie.results.audit_report"):
+            from vigie.results.audit_report import write_audit_report
+
+            written.append(write_audit_report(cfg, period.start.year, out))
+    except ResultsUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    if not (cfg.publication.structures and cfg.publication.indicators):
+        print("no resultats.csv: set publication.structures and publication.indicators "
+              "(docs/configuration.md, 'publication')", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vigie", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -265,6 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--days", type=_positive, default=None,
                    help="only the last N nights (default: 28, stretched to cross a holiday)")
     m.set_defaults(func=cmd_demo)
+
+    res = sub.add_parser("results", help="publish a year's or a month's results: public page, "
+                         "A4 poster, open-data CSV (and a year's audit report)")
+    res.add_argument("--config", default=DEFAULT_CONFIG)
+    res.add_argument("--period", required=True, help="a year (2026) or a month (2026-10)")
+    res.add_argument("--out", required=True, help="directory to write into (created)")
+    res.set_defaults(func=cmd_results)
 
     from vigie.trigger import add_parser as add_trigger_parser
 

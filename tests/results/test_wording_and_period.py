@@ -28,10 +28,11 @@ def test_a_period_is_a_year_or_a_month() -> None:
             parse_period(bad)
 
 
-def test_a_rate_is_rounded_down_so_a_miss_never_reads_as_the_promise() -> None:
-    assert wording.rate_pct(1699, 2000) == f"84,9{NB}%"  # 84.95 %: not 85 %
-    assert wording.rate_pct(17, 20) == f"85{NB}%"
-    assert wording.rate_pct(2, 3) == f"66,6{NB}%"
+def test_a_miss_never_reads_as_the_promise() -> None:
+    assert wording.rate_pct(1699, 2000, 0.85) == f"84,9{NB}%"  # 84.95 %: not 85 % (vigie/percent.py)
+    assert wording.rate_pct(1699, 2000) == f"85{NB}%"
+    assert wording.rate_pct(17, 20, 0.85) == f"85{NB}%"
+    assert wording.rate_pct(2, 3) == f"66,7{NB}%"
     assert wording.rate_pct(5, 5) == f"100{NB}%"
     assert wording.kept(1699, 2000, 5, 0.85) is False
     assert wording.kept(17, 20, 5, 0.85) is True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from vigie.alerts.render import number
+from vigie.percent import percent_shown
 
 NBSP = "\u00a0"  # before % and ; in French; also between a number and its unit
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -33,17 +34,12 @@ def pct(x: float) -> str:
     return f"{number(x * 100, 'fr')}{NBSP}%"
 
 
-def rate_tenths(met: int, decided: int) -> int:
-    """The rate in tenths of a percent, rounded DOWN (integer arithmetic): 1699 of 2000 is
-    84.95 % and reads 84,9 %, so a rate under its threshold never reads as reaching it."""
-    return (met * 1000) // decided
-
-
-def rate_pct(met: int, decided: int) -> str:
-    """'84,9 %' from counts (rate_tenths); '100 %' when every request met it."""
-    tenths = rate_tenths(met, decided)
-    whole, tenth = divmod(tenths, 10)
-    return f"{whole},{tenth}{NBSP}%" if tenth else f"{whole}{NBSP}%"
+def rate_pct(met: int, decided: int, threshold: float | None = None) -> str:
+    """'84,9 %' from counts, rounded as everywhere a person reads a rate (vigie/percent.py):
+    with its threshold, a rate under it never reads as reaching it (1699 of 2000 under 85 %
+    reads 84,9 %, not 85 %)."""
+    shown = percent_shown(met / decided, threshold)
+    return f"{number(shown, 'fr')}{NBSP}%"
 
 
 def is_small(decided: int, min_requests: int) -> bool:
@@ -80,7 +76,7 @@ def result_sentence(met: int, decided: int, min_requests: int, channel: str, met
     if decided == 0 or is_small(decided, min_requests):
         return (f"{small_cell(min_requests, channel).capitalize()} sur la période{NBSP}: taux non "
                 f"publié{NBSP}; {promise} {achievement(channel, metric, target_label)}")
-    return f"{rate_pct(met, decided)} {achievement(channel, metric, target_label)}{NBSP}; {promise}"
+    return f"{rate_pct(met, decided, threshold)} {achievement(channel, metric, target_label)}{NBSP}; {promise}"
 
 
 def kept(met: int, decided: int, min_requests: int, threshold: float) -> bool | None:
@@ -106,10 +102,21 @@ def long_date(d: dt.date) -> str:
 
 
 def months_span(months: list[dt.date]) -> str:
-    """'octobre 2026', 'de septembre à octobre 2026', 'de décembre 2025 à janvier 2026'."""
-    if not months:
-        return ""
-    first, last = months[0], months[-1]
+    """'octobre 2026', 'de septembre à octobre 2026', 'de décembre 2025 à janvier 2026';
+    months that do not follow each other are listed by runs: 'de janvier à mars 2026 et mai 2026'."""
+    runs: list[list[dt.date]] = []
+    for m in sorted(months):
+        if runs and dt.date(runs[-1][-1].year + runs[-1][-1].month // 12, runs[-1][-1].month % 12 + 1, 1) == m:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    texts = [_run(r[0], r[-1]) for r in runs]
+    if len(texts) < 2:
+        return "".join(texts)
+    return ", ".join(texts[:-1]) + " et " + texts[-1]
+
+
+def _run(first: dt.date, last: dt.date) -> str:
     if first == last:
         return month_name(first)
     if first.year == last.year:
