@@ -31,10 +31,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# Ruff, then SQL lint of the dbt models (sqlfluff, dbt_project/.sqlfluff): CI runs it before the
-# tests. Rules and why: DECISIONLOG.md Part 8.
+# Ruff, mypy (both configured in pyproject.toml), then SQL lint of the dbt models (sqlfluff,
+# dbt_project/.sqlfluff): CI runs it before the tests. Rules and why: DECISIONLOG.md Part 8.
 lint: $(STAMP)
 	$(BIN)/ruff check vigie connectors expectations dags deploy tests
+	$(BIN)/mypy
 	cd dbt_project && ../$(BIN)/sqlfluff lint models --quiet --processes 2
 
 # The production path for real: the Airflow services of docker-compose.yml as separate processes

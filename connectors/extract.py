@@ -16,7 +16,7 @@ import time
 
 from connectors.landing import LandedBatch, land_batch
 from connectors.pseudonymise import Pseudonymiser
-from vigie.config import VigieConfig
+from vigie.config import Source, VigieConfig
 from vigie.intervals import night_for_day
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class SourceUnavailable(RuntimeError):
     """A source cannot be read (file missing, database down); the message says what to fix."""
 
 
-def find_source(cfg: VigieConfig, source_id: str):  # noqa: ANN201 - one of the source models
+def find_source(cfg: VigieConfig, source_id: str) -> Source:
     for source in cfg.sources:
         if source.id == source_id:
             return source

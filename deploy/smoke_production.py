@@ -291,7 +291,7 @@ def temporary_database(name: str, dump_dir: Path | None = None) -> Iterator[str]
     finally:
         try:
             execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        except Exception as exc:  # noqa: BLE001 - report, never mask the smoke's own failure
+        except Exception as exc:  # report, never mask the smoke's own failure
             say(f"warning: could not drop database {name}: {exc}")
 
 

@@ -19,9 +19,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from expectations.suites import GX_SEVERITY, Check, SuiteSpec
+
+if TYPE_CHECKING:
+    from great_expectations.data_context.store.store import DataDocsSiteConfigTypedDict
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,10 @@ def _open_project(root: Path, docs_dir: Path) -> GxProject:
 
     root.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(root))
-    if context.variables.progress_bars != {"globally": False}:
-        context.variables.progress_bars = {"globally": False}
+    no_progress_bars = {"globally": False}
+    current: object = context.variables.progress_bars  # typed ProgressBarsConfig, read back as a dict
+    if current != no_progress_bars:
+        context.variables.progress_bars = no_progress_bars  # type: ignore[assignment]
         context.variables.save()
     site = {
         "class_name": "SiteBuilder",
@@ -100,9 +105,9 @@ def _open_project(root: Path, docs_dir: Path) -> GxProject:
         if name != SITE_NAME:
             context.delete_data_docs_site(name)  # the default local_site: one site, where cfg says
     if SITE_NAME not in sites:
-        context.add_data_docs_site(SITE_NAME, site)
+        context.add_data_docs_site(SITE_NAME, cast("DataDocsSiteConfigTypedDict", site))
     elif sites[SITE_NAME] != site:
-        context.update_data_docs_site(SITE_NAME, site)
+        context.update_data_docs_site(SITE_NAME, cast("DataDocsSiteConfigTypedDict", site))
     datasource = context.data_sources.add_or_update_pandas(DATASOURCE)
     return GxProject(root=root, docs_dir=docs_dir, context=context, datasource=datasource)
 
@@ -141,7 +146,7 @@ def ensure_suite(project: GxProject, spec: SuiteSpec) -> Any:
     ctx = project.context
     try:
         stored = ctx.suites.get(spec.name)
-    except Exception:  # noqa: BLE001 - GX raises various "not found" errors
+    except Exception:  # GX raises various "not found" errors
         stored = None
     if stored is not None and stored.meta.get(FINGERPRINT_KEY) == spec.fingerprint:
         project.suites[spec.name] = stored

@@ -18,10 +18,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from vigie.transform import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    import duckdb  # imported lazily at run time
 
 MARTS_DIR = Path("models") / "marts"
 
@@ -114,7 +118,7 @@ def comment_statements(
     return out
 
 
-def comment_duckdb_tables(con, database: str) -> int:  # noqa: ANN001 - duckdb imported lazily
+def comment_duckdb_tables(con: duckdb.DuckDBPyConnection, database: str) -> int:
     """Write the contract's comments on every table of attached DuckDB ``database``.
 
     Returns the number of COMMENT statements run (tables and columns). A table the contract

@@ -256,7 +256,7 @@ class Collectivite(_Strict):
     def _tz(cls, v: str) -> str:
         try:
             zoneinfo.ZoneInfo(v)
-        except Exception as exc:  # noqa: BLE001 - any failure means unknown zone
+        except Exception as exc:  # any failure means unknown zone
             raise ValueError(f"expected an IANA time zone such as Europe/Paris, got {v!r}") from exc
         return v
 
@@ -572,9 +572,7 @@ class Alerts(_Strict):
     webhook_format: Literal["mattermost", "slack", "teams"] = "mattermost"
     # Period grains whose breaches (and recoveries) page service heads; the marts keep every
     # grain. A site whose heads read a monthly report can keep ["month"] only.
-    breach_grains: list[Literal["day", "week", "month"]] = Field(
-        default_factory=lambda: ["week", "month"], min_length=1
-    )
+    breach_grains: list[Literal["day", "week", "month"]] = Field(default=["week", "month"], min_length=1)
     # A source's business day is suspect when P(X <= landed rows | the weekday's mean) < this
     # (Poisson lower tail, intermediate/quality/int_source_day_completeness.sql).
     completeness_alpha: float = Field(default=0.001, gt=0, lt=0.5)

@@ -15,6 +15,7 @@ import os
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from vigie.config import (
@@ -190,13 +191,12 @@ def check_connections(cfg: VigieConfig) -> list[Check]:
         where = f"sources[{s.id}].connection_id"
         if isinstance(s, AsteriskQueueLogSqlSource | AsteriskCdrSqlSource):
             out.append(_check_sql(
-                where, s.connection_id, lambda s=s: engine_for(s.id, s.connection_id),
-                lambda engine, s=s: reflect_table(engine, s.id, s.table, s.connection_id),
+                where, s.connection_id, partial(engine_for, s.id, s.connection_id),
+                partial(reflect_table, source_id=s.id, table_name=s.table, connection_id=s.connection_id),
             ))
         elif isinstance(s, GlpiSqlSource) and s.connection_id is not None:
             out.append(_check_sql(
-                where, s.connection_id, lambda s=s: make_engine(cfg, s),
-                lambda engine, s=s: reflect_tables(engine, s.id),
+                where, s.connection_id, partial(make_engine, cfg, s), partial(reflect_tables, source_id=s.id)
             ))
         elif isinstance(s, ImapSource):
             out.extend(_check_imap(s))

@@ -32,6 +32,7 @@ import datetime as dt
 import duckdb
 
 from vigie.config import VigieConfig
+from vigie.sql_values import first_value
 
 SCHEMA = "history"
 INDICATORS = "history.service_indicators"
@@ -41,9 +42,9 @@ VERSIONS = "history.commitment_versions"
 
 def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, name = qualified.split(".")
-    return bool(con.execute(
+    return bool(first_value(con.execute(
         "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
-    ).fetchone()[0])
+    )))
 
 
 def _indicator_rows(con: duckdb.DuckDBPyConnection) -> str:
@@ -88,7 +89,7 @@ def record_periods(con: duckdb.DuckDBPyConnection, table: str, rows: str, cells:
     match = " and ".join(f"h.{k} is not distinct from f.{k}" for k in key)
     con.execute(f"delete from {table} as h using final_cells as f where {match}")
     con.execute(f"insert into {table} by name select * from final_rows")
-    written = int(con.execute("select count(*) from final_rows").fetchone()[0])
+    written = int(first_value(con.execute("select count(*) from final_rows")))
     con.execute("drop table final_rows")
     con.execute("drop table final_cells")
     return written
@@ -114,7 +115,7 @@ def record_versions(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
         f"where not exists (select 1 from {VERSIONS} as h where {match})",
         [day, day],
     )
-    seen = int(con.execute("select count(*) from seen").fetchone()[0])
+    seen = int(first_value(con.execute("select count(*) from seen")))
     con.execute("drop table seen")
     return seen
 

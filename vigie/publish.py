@@ -31,9 +31,14 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vigie.config import VigieConfig
 from vigie.intervals import night_for_day
+from vigie.sql_values import first_value
+
+if TYPE_CHECKING:
+    import duckdb  # imported lazily at run time
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +91,7 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
     con = open_warehouse_for_reading(warehouse)
     try:
         con.execute("set TimeZone = 'UTC'")
-        wh = con.execute("select current_database()").fetchone()[0]
+        wh = first_value(con.execute("select current_database()"))
         con.execute(f"attach {_literal(str(tmp))} as snap (read_write, storage_version '{BI_STORAGE_VERSION}')")
         names = [
             r[0]
@@ -112,10 +117,10 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
             con.execute(f"copy (select * from snap.{q}) to {_literal(str(target))} (format parquet)")
         # The audit history of final indicators (vigie/history.py record_history),
         # when the warehouse has it: BI users see the periods whose batches were purged too.
-        has_history = con.execute(
+        has_history = first_value(con.execute(
             "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
             [wh, HISTORY_SCHEMA, HISTORY_TABLE],
-        ).fetchone()[0]
+        ))
         if has_history:
             q = f"{HISTORY_SCHEMA}.{HISTORY_TABLE}"
             con.execute(f"create schema snap.{HISTORY_SCHEMA}")
@@ -174,7 +179,7 @@ def published_night(cfg: VigieConfig) -> dt.date | None:
     return row[0] if row else None
 
 
-def open_warehouse_for_reading(path: Path):  # noqa: ANN201 - duckdb imported lazily
+def open_warehouse_for_reading(path: Path) -> duckdb.DuckDBPyConnection:
     """A connection that only reads the warehouse.
 
     read_only when possible; but DuckDB refuses a read_only connection in a process that

@@ -45,6 +45,7 @@ from typing import Any
 from vigie.bi_docs import comment_statements, contract_docs, quote_ident
 from vigie.config import BiPostgres, VigieConfig
 from vigie.intervals import night_for_day
+from vigie.sql_values import first_value
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def _csv_expression(column: Column) -> str:
     return q
 
 
-def contract_tables(con: Any, warehouse_catalog: str) -> list[Table]:  # noqa: ANN401 - duckdb connection
+def contract_tables(con: Any, warehouse_catalog: str) -> list[Table]:  # duckdb connection
     """The tables of the BI contract in the warehouse: marts.*, then history.service_indicators."""
     rows = con.execute(
         """
@@ -149,7 +150,7 @@ def contract_tables(con: Any, warehouse_catalog: str) -> list[Table]:  # noqa: A
     return tables
 
 
-def connect(target: BiPostgres) -> Any:  # noqa: ANN401 - psycopg2 connection
+def connect(target: BiPostgres) -> Any:  # psycopg2 connection
     """A psycopg2 connection from the Airflow connection ``target.connection_id``.
 
     Airflow's convention: ``schema`` of the connection is the database name; libpq options
@@ -185,7 +186,7 @@ def connect(target: BiPostgres) -> Any:  # noqa: ANN401 - psycopg2 connection
         ) from None
 
 
-def _export_csv(con: Any, table: Table, folder: Path) -> Path:  # noqa: ANN401
+def _export_csv(con: Any, table: Table, folder: Path) -> Path:
     path = folder / f"{table.pg_name}.csv"
     select = ", ".join(_csv_expression(c) for c in table.columns)
     literal = "'" + str(path).replace("'", "''") + "'"
@@ -193,7 +194,7 @@ def _export_csv(con: Any, table: Table, folder: Path) -> Path:  # noqa: ANN401
     return path
 
 
-def _grants_of_live_schema(cur: Any, schema: str) -> list[str]:  # noqa: ANN401
+def _grants_of_live_schema(cur: Any, schema: str) -> list[str]:
     """GRANT statements that give the work schema the read privileges the live schema has."""
     cur.execute(
         """
@@ -225,7 +226,7 @@ def _grants_of_live_schema(cur: Any, schema: str) -> list[str]:  # noqa: ANN401
     ]
 
 
-def _outside_dependents(cur: Any, schema: str) -> list[str]:  # noqa: ANN401
+def _outside_dependents(cur: Any, schema: str) -> list[str]:
     """Views (and materialized views) of other schemas built on the live schema's tables."""
     cur.execute(
         """
@@ -245,7 +246,7 @@ def _outside_dependents(cur: Any, schema: str) -> list[str]:  # noqa: ANN401
 
 
 def _load_work_schema(
-    pg: Any, tables: list[Table], files: dict[str, Path], work: str, live: str, info_row: tuple  # noqa: ANN401
+    pg: Any, tables: list[Table], files: dict[str, Path], work: str, live: str, info_row: tuple
 ) -> None:
     docs = contract_docs()
     with pg, pg.cursor() as cur:
@@ -273,7 +274,7 @@ def _load_work_schema(
         cur.execute(f"analyze {', '.join(f'{quote_ident(work)}.{quote_ident(t.pg_name)}' for t in tables)}")
 
 
-def _blockers(cur: Any, live: str) -> str:  # noqa: ANN401
+def _blockers(cur: Any, live: str) -> str:
     """Who holds the live tables now (for the error when the swap never got them)."""
     cur.execute(
         """
@@ -294,7 +295,7 @@ def _blockers(cur: Any, live: str) -> str:  # noqa: ANN401
     ) or "none seen now"
 
 
-def _swap(pg: Any, work: str, live: str) -> None:  # noqa: ANN401
+def _swap(pg: Any, work: str, live: str) -> None:
     """Rename work to live and drop the old tables, in one transaction, never waiting on a lock.
 
     Every live table is locked ACCESS EXCLUSIVE NOWAIT first: when a reader holds one, the
@@ -376,7 +377,7 @@ def publish_postgres(cfg: VigieConfig, day: dt.date) -> str | None:
         con = open_warehouse_for_reading(warehouse)
         try:
             con.execute("set TimeZone = 'UTC'")  # timestamptz written as +00 in the CSV
-            catalog = con.execute("select current_database()").fetchone()[0]
+            catalog = first_value(con.execute("select current_database()"))
             tables = contract_tables(con, catalog)
             if not any(t.doc_key[0] == "marts" for t in tables):
                 raise PublishRefused(f"no table in schema marts of {warehouse}: run the transform for {day}")
@@ -398,7 +399,7 @@ def publish_postgres(cfg: VigieConfig, day: dt.date) -> str | None:
                 try:
                     with pg, pg.cursor() as cur:
                         cur.execute(f"drop schema if exists {quote_ident(work)} cascade")
-                except Exception:  # noqa: BLE001 - the original error matters more
+                except Exception:  # the original error matters more
                     log.exception("could not drop %s after a failed publication", work)
                 raise
             finally:

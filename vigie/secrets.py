@@ -54,7 +54,7 @@ def _from_json(conn_id: str, text: str) -> ConnectionInfo:
         conn_id=conn_id,
         conn_type=data.get("conn_type"),
         host=data.get("host"),
-        port=int(port) if port not in (None, "") else None,
+        port=int(port) if port is not None and port != "" else None,
         login=data.get("login"),
         password=data.get("password"),
         schema=data.get("schema"),
@@ -90,9 +90,9 @@ def _from_airflow(conn_id: str) -> ConnectionInfo:
         try:
             from airflow.sdk import BaseHook  # Airflow 3
         except ImportError:  # pragma: no cover - older Airflow
-            from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+            from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
         conn = BaseHook.get_connection(conn_id)
-    except Exception as exc:  # noqa: BLE001 - any Airflow failure means "not found here"
+    except Exception as exc:  # any Airflow failure means "not found here"
         raise SecretNotFound(
             f"connection {conn_id!r} not found: set the environment variable "
             f"{env_var_name(conn_id)} (JSON or URI) or create the Airflow connection "

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from connectors.landing_schemas import ALL_TABLES, REJECTS, REJECTS_TABLE
 from vigie.config import VigieConfig
 from vigie.intervals import night_for_day
+from vigie.sql_values import first_value
 from vigie.warehouse_config import load_config_tables
 
 # VIGIE_DBT_PROJECT_DIR lets a developer build a copy of the project (same profile layout).
@@ -118,9 +119,9 @@ def earliest_landed_row_day(batches: list[tuple[dt.date, Path]], tz: str) -> dt.
         for table, instant in OLD_ROW_INSTANTS.items():
             files = [str(d / f"{table}.parquet") for _, d in batches if (d / f"{table}.parquet").exists()]
             if files:
-                first = con.execute(
+                first = first_value(con.execute(
                     f"select min({instant}) from read_parquet(?, union_by_name = true)", [files]
-                ).fetchone()[0]
+                ))
                 if first is not None:
                     firsts.append(first)
     finally:

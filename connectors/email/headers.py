@@ -159,7 +159,7 @@ def _decoded(msg: EmailMessage, name: str, rules: list[str]) -> str | None:
     try:
         value = msg[name]
         text = str(value) if value is not None else raw[0]
-    except Exception:  # noqa: BLE001 - the stdlib parser raises odd errors on odd input
+    except Exception:  # the stdlib parser raises odd errors on odd input
         rules.append(f"{name.lower()}:raw-fallback")
         text = raw[0]
     return _WS.sub(" ", _clean(text)).strip()
@@ -301,7 +301,7 @@ def _addresses(msg: EmailMessage, name: str, rules: list[str]) -> list[str]:
     try:
         headers = msg.get_all(name) or []
         parsed = [a.addr_spec for h in headers for a in h.addresses]
-    except Exception:  # noqa: BLE001 - fall back to the lenient legacy parser
+    except Exception:  # fall back to the lenient legacy parser
         rules.append(f"{name.lower()}:legacy-parser")
         parsed = [a for _, a in getaddresses(raws)]
     good = [v for a in parsed if (v := _valid_addr(a))]
@@ -328,7 +328,7 @@ def _date(msg: EmailMessage, rules: list[str]) -> dt.datetime | None:
         return None
     try:
         value = msg["Date"].datetime
-    except Exception:  # noqa: BLE001
+    except Exception:
         value = None
     if value is None:
         rules.append("date:unparsable")

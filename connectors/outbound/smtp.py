@@ -27,6 +27,7 @@ import logging
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -132,7 +133,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def send_message(
-    settings: SmtpSettings, message: EmailMessage, *, sleep=time.sleep
+    settings: SmtpSettings, message: EmailMessage, *, sleep: Callable[[float], None] = time.sleep
 ) -> dict[str, tuple[int, bytes]]:
     """Send one message in its own session, retrying transient failures with backoff."""
     delay = settings.retry_delay

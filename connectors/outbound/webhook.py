@@ -26,6 +26,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -92,7 +93,9 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, (urllib.error.URLError, OSError))
 
 
-def post_json(settings: WebhookSettings, body: dict[str, Any], *, sleep=time.sleep) -> int:
+def post_json(
+    settings: WebhookSettings, body: dict[str, Any], *, sleep: Callable[[float], None] = time.sleep
+) -> int:
     """POST ``body`` as JSON; returns the HTTP status. Retries transient failures."""
     data = json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
     delay = settings.retry_delay
@@ -102,7 +105,7 @@ def post_json(settings: WebhookSettings, body: dict[str, Any], *, sleep=time.sle
             headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "Vigie"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=settings.timeout) as response:  # noqa: S310 - URL from the operator's connection
+            with urllib.request.urlopen(request, timeout=settings.timeout) as response:  # URL from the operator's connection
                 return response.status
         except Exception as exc:
             if attempt == settings.attempts or not _transient(exc):

@@ -25,6 +25,7 @@ import glob
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +124,7 @@ def identified_records(
                 reject(f"{what} already on line/row {kept[record_id]} of this export")
                 continue
 
-            def keep(
-                _id: str = record_id, _line: int = record.line, _kept: dict[str, int] = kept
-            ) -> None:
-                _kept[_id] = _line
-
+            keep = partial(kept.__setitem__, record_id, record.line)
             yield IdentifiedRecord(table, record, record_id, reject, keep)
 
 

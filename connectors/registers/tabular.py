@@ -146,7 +146,7 @@ def read_csv_file(path: Path, encoding: Encoding = "auto", delimiter: str | None
         if not any(c.strip() for c in cells):
             continue  # blank line (Excel leaves ';;;;' lines at the end)
         padded = cells + [""] * (len(header) - len(cells))
-        row = dict(zip(header, padded, strict=False))
+        row: dict[str, Any] = dict(zip(header, padded, strict=False))
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             row[EXTRA] = len(cells) - len(header)
         records.append(Record(f"line {start}", start, row))
@@ -158,7 +158,7 @@ def read_xlsx_file(path: Path, sheet: str | None = None) -> TableFile:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
+    except Exception as exc:  # zipfile, XML and openpyxl errors alike
         raise TableLayoutError(
             f"{path}: cannot be read as an XLSX workbook ({type(exc).__name__}); export it "
             f"again from the register"
@@ -181,7 +181,7 @@ def read_xlsx_file(path: Path, sheet: str | None = None) -> TableFile:
             records.append(Record(f"row {index}", index, dict(zip(header, values, strict=False))))
     except TableLayoutError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a sheet whose XML breaks while it is read
+    except Exception as exc:  # a sheet whose XML breaks while it is read
         raise TableLayoutError(
             f"{path}: the workbook's sheet cannot be read ({type(exc).__name__}); export it "
             f"again from the register"

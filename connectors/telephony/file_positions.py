@@ -123,8 +123,8 @@ class FileState:
             end_tail=str(data["end_tail"]),
             min_anchor=data.get("min_anchor"),
             max_anchor=data.get("max_anchor"),
-            checkpoints=[tuple(c) for c in data.get("checkpoints", [])],  # type: ignore[misc]
-            stops=[tuple(c) for c in data.get("stops", [])],  # type: ignore[misc]
+            checkpoints=[tuple(c) for c in data.get("checkpoints", [])],
+            stops=[tuple(c) for c in data.get("stops", [])],
         )
 
 

@@ -12,10 +12,10 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alerts_data import AS_OF, DAY, REQUESTER, build, evaluation, make_config  # noqa: E402
+from alerts_data import AS_OF, DAY, REQUESTER, build, evaluation, make_config
 
-from vigie.alerts import run_alerts  # noqa: E402
-from vigie.alerts.collect import MartsNotForThisNight, alert_key  # noqa: E402
+from vigie.alerts import run_alerts
+from vigie.alerts.collect import MartsNotForThisNight, alert_key
 
 
 @pytest.fixture

@@ -27,10 +27,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alerts_data import DAY, REQUESTER, build, evaluation, make_config  # noqa: E402
-from alerts_rules import build_candidates  # noqa: E402
+from alerts_data import DAY, REQUESTER, build, evaluation, make_config
+from alerts_rules import build_candidates
 
-from vigie.alerts import run_alerts  # noqa: E402
+from vigie.alerts import run_alerts
 
 LOGIN = (b"vigie", b"s3cret")
 # the implicit-TLS server is TLS from the first byte; aiosmtpd still warns at construction
@@ -78,7 +78,7 @@ class Collect:
         self.fail_next: str | None = None  # '451' | 'drop'
         self.attempts = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd hook name
         self.attempts += 1
         if self.fail_next == "451":
             self.fail_next = None
@@ -179,7 +179,7 @@ class Receiver(BaseHTTPRequestHandler):
     bodies: list[dict] = []
     statuses: list[int] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server hook name
+    def do_POST(self) -> None:  # http.server hook name
         body = self.rfile.read(int(self.headers["Content-Length"]))
         status = Receiver.statuses.pop(0) if Receiver.statuses else 200
         if status == 200:

@@ -21,11 +21,11 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from h5_builders import land, make_config  # noqa: E402
+from h5_builders import land, make_config
 
-from vigie.alerts import run_alerts  # noqa: E402
-from vigie.alerts.data_team import confirm_day  # noqa: E402
-from vigie.transform import run_transform  # noqa: E402
+from vigie.alerts import run_alerts
+from vigie.alerts.data_team import confirm_day
+from vigie.transform import run_transform
 
 DAY = dt.date(2026, 11, 16)
 BUSINESS = [dt.date(2026, 11, d) for d in (2, 3, 4, 5, 6, 9, 10, 16)]  # 12 Nov quiet, 13 Nov failed

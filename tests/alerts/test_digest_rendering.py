@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from h5_builders import make_config  # noqa: E402
-from headless_chromium import DevTools, require_chromium  # noqa: E402
+from h5_builders import make_config
+from headless_chromium import DevTools, require_chromium
 
-from vigie.alerts.chart import WINDOWS, chart_grains, figure, grain_chart, section_charts  # noqa: E402
-from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert, TrendPoint  # noqa: E402
-from vigie.alerts.digest import Digest, group_digests, render_digest  # noqa: E402
-from vigie.alerts.render import UNITS, WORDS, Phrase, Texts, plural  # noqa: E402
+from vigie.alerts.chart import WINDOWS, chart_grains, figure, grain_chart, section_charts
+from vigie.alerts.collect import BREACH, INCOMPLETE, RECOVERED, Alert, TrendPoint
+from vigie.alerts.digest import Digest, group_digests, render_digest
+from vigie.alerts.render import UNITS, WORDS, Phrase, Texts, plural
 
 DAY = dt.date(2026, 11, 16)  # Monday; the last final week is 9-15 Nov
 PARIS = ZoneInfo("Europe/Paris")

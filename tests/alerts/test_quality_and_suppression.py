@@ -14,11 +14,11 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alerts_data import DAY, REQUESTER, build, make_config, night_marts  # noqa: E402
-from alerts_rules import build_candidates  # noqa: E402
-from h5_builders import create_warehouse, indicator  # noqa: E402
+from alerts_data import DAY, REQUESTER, build, make_config, night_marts
+from alerts_rules import build_candidates
+from h5_builders import create_warehouse, indicator
 
-from vigie.alerts import run_alerts  # noqa: E402
+from vigie.alerts import run_alerts
 
 d = dt.date
 

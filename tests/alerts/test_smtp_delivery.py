@@ -14,11 +14,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alerts_data import DAY, REQUESTER, build, make_config  # noqa: E402
+from alerts_data import DAY, REQUESTER, build, make_config
 
-from connectors.outbound.smtp import SmtpSettings  # noqa: E402
-from vigie.alerts import run_alerts  # noqa: E402
-from vigie.secrets import ConnectionInfo  # noqa: E402
+from connectors.outbound.smtp import SmtpSettings
+from vigie.alerts import run_alerts
+from vigie.secrets import ConnectionInfo
 
 # The server is started by the test itself: no external service, so no "service" marker.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -28,7 +28,7 @@ class Collect:
     def __init__(self) -> None:
         self.envelopes: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd hook name
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
 

@@ -161,7 +161,7 @@ def smtp_server() -> Iterator[int]:
     from aiosmtpd.controller import Controller
 
     class Sink:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        async def handle_DATA(self, server, session, envelope):  # aiosmtpd hook
             raise AssertionError("check-config must never send a message")
 
     port = _free_port()
@@ -190,7 +190,7 @@ def test_smtp_greets_or_is_refused(tmp_path, monkeypatch, smtp_server) -> None:
 class _CallLogd(BaseHTTPRequestHandler):
     """call-logd's GET /1.0/cdr: one token is valid."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server hook name
+    def do_GET(self) -> None:  # http.server hook name
         if self.headers.get("X-Auth-Token") != "good-token":
             self.send_response(401)
             self.end_headers()

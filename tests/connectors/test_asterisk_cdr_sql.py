@@ -53,31 +53,31 @@ def _fill(engine: sa.Engine, s: dict) -> None:
     ts, end = s["ts"], s["end"]
     common = "accountcode varchar(20), src varchar(80), dst varchar(80), dcontext varchar(80), clid {clid}, channel varchar(80), dstchannel varchar(80), lastapp varchar(80), lastdata varchar(80)".format(
         clid=s["clid"]
-    )  # noqa: E501
-    tail = "duration integer, billsec integer, amaflags integer, uniqueid varchar(150), linkedid varchar(150)"  # noqa: E501
+    )
+    tail = "duration integer, billsec integer, amaflags integer, uniqueid varchar(150), linkedid varchar(150)"
     with engine.begin() as c:
         c.execute(
             sa.text(
                 f"CREATE TABLE cdr ({common}, start {ts}, answer {ts}, {end} {ts}, {tail}, disposition varchar(45), sequence integer)"
             )
-        )  # noqa: E501
+        )
         c.execute(
             sa.text(
                 f"CREATE TABLE cdr_odbc ({common}, start {ts}, answer {ts}, {end} {ts}, {tail}, disposition integer)"
             )
-        )  # noqa: E501
+        )
         c.execute(
             sa.text(
                 f"CREATE TABLE cdr_freepbx (calldate {ts}, {common}, {tail}, disposition varchar(45), did varchar(50), recordingfile varchar(255), cnum varchar(80), cnam {s['clid']})"
             )
-        )  # noqa: E501
+        )
         for start, answer, stop, dur, bill, text, code, uid in LEGS:
             row = {
                 "src": "06 01 02 03 04", "dst": "3001", "ch": "SIP/trunk-00000001",
                 "dch": "Local/0612345678@from-internal-0000000b;1", "start": start, "answer": answer,
                 "end": stop, "dur": dur, "bill": bill, "uid": uid, "clid": b"Fran\xe7ois".decode("latin-1"),
             }  # fmt: skip
-            cols = f"src, dst, clid, channel, dstchannel, start, answer, {end}, duration, billsec, uniqueid, linkedid, disposition"  # noqa: E501
+            cols = f"src, dst, clid, channel, dstchannel, start, answer, {end}, duration, billsec, uniqueid, linkedid, disposition"
             vals = ":src, :dst, :clid, :ch, :dch, :start, :answer, :end, :dur, :bill, :uid, :uid, :disp"
             c.execute(sa.text(f"INSERT INTO cdr ({cols}) VALUES ({vals})"), row | {"disp": text})
             c.execute(
@@ -86,7 +86,7 @@ def _fill(engine: sa.Engine, s: dict) -> None:
             c.execute(
                 sa.text(
                     "INSERT INTO cdr_freepbx (calldate, src, dst, clid, cnam, channel, dstchannel, duration, billsec, uniqueid, linkedid, disposition) VALUES (:start, :src, :dst, :clid, :clid, :ch, :dch, :dur, :bill, :uid, :uid, :disp)"
-                ),  # noqa: E501
+                ),
                 row | {"disp": text},
             )
         # Asterisk's schema numbers its CDRs (sequence): landed, it orders a call's legs

@@ -48,20 +48,20 @@ def _admin_url(backend: str) -> str:
 def _create_tables(engine: sa.Engine, ts_type: str) -> None:
     n_cols = ", ".join(f"data{i} varchar(255)" for i in range(1, 6))
     with engine.begin() as c:
-        c.execute(sa.text(f"CREATE TABLE ql_n (id integer primary key, time {ts_type}, callid varchar(80), queuename varchar(80), agent varchar(80), event varchar(32), {n_cols})"))  # noqa: E501
-        c.execute(sa.text("CREATE TABLE ql_legacy (id integer primary key, time char(26), callid varchar(80), queuename varchar(80), agent varchar(80), event varchar(32), data varchar(255))"))  # noqa: E501
-        c.execute(sa.text(f"CREATE TABLE ql_both (id integer primary key, time char(26), callid varchar(80), queuename varchar(80), agent varchar(80), event varchar(32), data varchar(255), {n_cols})"))  # noqa: E501
+        c.execute(sa.text(f"CREATE TABLE ql_n (id integer primary key, time {ts_type}, callid varchar(80), queuename varchar(80), agent varchar(80), event varchar(32), {n_cols})"))
+        c.execute(sa.text("CREATE TABLE ql_legacy (id integer primary key, time char(26), callid varchar(80), queuename varchar(80), agent varchar(80), event varchar(32), data varchar(255))"))
+        c.execute(sa.text(f"CREATE TABLE ql_both (id integer primary key, time char(26), callid varchar(80), queuename varchar(80), agent varchar(80), event varchar(32), data varchar(255), {n_cols})"))
         for rid, time, callid, queue, agent, event, data in ROWS:
             d = (data + [None] * 5)[:5]
             base = {"id": rid, "time": time, "callid": callid, "q": queue, "a": agent, "e": event}
             nd = {f"d{i + 1}": d[i] for i in range(5)}
-            c.execute(sa.text("INSERT INTO ql_n VALUES (:id, :time, :callid, :q, :a, :e, :d1, :d2, :d3, :d4, :d5)"), base | nd)  # noqa: E501
-            c.execute(sa.text("INSERT INTO ql_legacy VALUES (:id, :time, :callid, :q, :a, :e, :data)"), base | {"data": "|".join(data)})  # noqa: E501
+            c.execute(sa.text("INSERT INTO ql_n VALUES (:id, :time, :callid, :q, :a, :e, :d1, :d2, :d3, :d4, :d5)"), base | nd)
+            c.execute(sa.text("INSERT INTO ql_legacy VALUES (:id, :time, :callid, :q, :a, :e, :data)"), base | {"data": "|".join(data)})
             if rid == 4:  # written by a legacy writer: data only
                 nd = {k: None for k in nd}
-            c.execute(sa.text("INSERT INTO ql_both VALUES (:id, :time, :callid, :q, :a, :e, :data, :d1, :d2, :d3, :d4, :d5)"), base | {"data": "|".join(data)} | nd)  # noqa: E501
+            c.execute(sa.text("INSERT INTO ql_both VALUES (:id, :time, :callid, :q, :a, :e, :data, :d1, :d2, :d3, :d4, :d5)"), base | {"data": "|".join(data)} | nd)
         rid, time, callid, queue, agent, event, data = BAD_TIME
-        c.execute(sa.text("INSERT INTO ql_legacy VALUES (:id, :time, :callid, :q, :a, :e, :data)"), {"id": rid, "time": time, "callid": callid, "q": queue, "a": agent, "e": event, "data": "|".join(data)})  # noqa: E501
+        c.execute(sa.text("INSERT INTO ql_legacy VALUES (:id, :time, :callid, :q, :a, :e, :data)"), {"id": rid, "time": time, "callid": callid, "q": queue, "a": agent, "e": event, "data": "|".join(data)})
 
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))

@@ -69,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep pytest output clean
         return
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:  # http.server's name
         url = urllib.parse.urlsplit(self.path)
         if url.path != "/api/call-logd/1.0/cdr":
             self.send_error(404)

@@ -34,7 +34,7 @@ from vigie.transform import _failures, _run_dbt, dbt_vars, ensure_empty_landing_
 from vigie.warehouse_config import load_config_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import reference_rules as ref  # noqa: E402 - the reference lives beside this test
+import reference_rules as ref  # the reference lives beside this test
 
 N_CASES = 10_000
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")

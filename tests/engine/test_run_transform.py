@@ -123,7 +123,7 @@ def test_calendar_range_covers_the_oldest_landed_email_message(tmp_path: Path) -
     assert calendar_range(cfg, NIGHT) == (dt.date(2023, 1, 29), dt.date(2028, 1, 2))
 
 
-def pa_table(schema, rows):  # noqa: ANN001, ANN201 - tiny helper for the test above
+def pa_table(schema, rows):  # tiny helper for the test above
     import pyarrow as pa
 
     return pa.Table.from_pylist(rows, schema=schema)

@@ -26,7 +26,7 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vigie.alerts.collect import BREACH, RECOVERED, Alert, TrendPoint
 from vigie.alerts.render import Texts, pct
@@ -202,12 +202,12 @@ def figure(kept: dict[str, list[TrendPoint]], periods: list[dt.date], grain: str
         color, marker, size = COLORS[n % len(COLORS)], MARKERS[n % len(MARKERS)], SIZES[n % len(SIZES)]
         size *= 1.0 if len(periods) <= 14 else 0.6  # 28 daily points must not touch each other
         by_period = {p.period_start: p for p in points}
-        ys = [by_period[p].value if p in by_period and by_period[p].value is not None else math.nan
-              for p in periods]
+        known = [by_period[p].value if p in by_period else None for p in periods]
+        ys = [math.nan if v is None else v for v in known]
         ax.plot(range(len(periods)), ys, color=color, linewidth=1.6, zorder=2 + n)
         filled = [(index[p.period_start], p.value) for p in points if p.value is not None and p.is_complete]
         hollow = [(index[p.period_start], p.value) for p in points if p.value is not None and not p.is_complete]
-        common = {"linestyle": "none", "marker": marker, "markersize": size, "markeredgecolor": color,
+        common: dict[str, Any] = {"linestyle": "none", "marker": marker, "markersize": size, "markeredgecolor": color,
                   "markeredgewidth": 1.5, "zorder": 10 + n}
         if filled:
             ax.plot([x for x, _ in filled], [y for _, y in filled], markerfacecolor=color, **common)

@@ -153,8 +153,9 @@ def _findability(cfg: VigieConfig) -> tuple[dict[tuple[str, str], str], dict[str
             address = getattr(m, "address", None)
             if address:
                 addresses[(src.id, m.name)] = address
-        if getattr(src, "ticket_url", None):
-            links[src.id] = src.ticket_url
+        ticket_url = getattr(src, "ticket_url", None)
+        if ticket_url:
+            links[src.id] = ticket_url
     return addresses, links, names
 
 
@@ -189,7 +190,7 @@ def collect(con: Any, cfg: VigieConfig, day: dt.date, *, oldest: dt.date | None 
             target_unit=r["target_unit"], request_id=r["request_id"], alert_on=r["alert_on"],
             received_local_at=r["received_local_at"], deadline_local_at=r["deadline_local_at"],
             responded_local_at=r["responded_local_at"],
-            mailbox=addresses.get((source, r["mailbox"]), r["mailbox"]) if r["mailbox"] else None,
+            mailbox=addresses.get((source or "", r["mailbox"]), r["mailbox"]) if r["mailbox"] else None,
             ticket_number=r["ticket_number"],
             ticket_url=(links[source].replace("{id}", str(r["ticket_number"]))
                         if r["ticket_number"] is not None and source in links else None),

@@ -89,7 +89,7 @@ def group_digests(cfg: VigieConfig, alerts: list[Alert]) -> list[Digest]:
     for a in alerts:
         code = a.service_code if a.service_code in known and a.kind not in NOTICE_KINDS else None
         if code is None:  # data quality, or a service removed from the configuration: the data team
-            head, deputies = cfg.collectivite.data_team, []
+            head, deputies = cfg.collectivite.data_team, list[Person]()
         else:
             head, deputies = route(cfg, code)
         entry = by_head.setdefault(head.email.lower(), (head, [], [], []))
@@ -232,7 +232,10 @@ def render_digest(
     msg["X-Vigie-Digest"] = digest.digest_id
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    html_part = msg.get_payload()[1]
+    parts = msg.get_payload()
+    assert isinstance(parts, list)  # multipart/alternative since add_alternative
+    html_part = parts[1]
+    assert isinstance(html_part, EmailMessage)
     for cid, png in images.items():
         html_part.add_related(png, "image", "png", cid=f"<{cid}>", disposition="inline",
                               filename=f"{cid.split('.', 1)[0]}.png")

@@ -12,11 +12,14 @@ import datetime as dt
 import re
 import string
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from vigie.alerts.collect import BREACH, RECOVERED, Alert
 from vigie.percent import percent_shown, points_below
+
+if TYPE_CHECKING:
+    import jinja2  # imported lazily at run time
 
 MAX_ITEMS_PER_SECTION = 50
 
@@ -199,7 +202,7 @@ class Phrase(str):
         obj.lang = lang
         return obj
 
-    def format(self, *args: Any, **kwargs: Any) -> str:  # noqa: D102 - str.format with agreement
+    def format(self, *args: Any, **kwargs: Any) -> str:  # str.format with agreement
         return _AgreeingFormatter(self.lang).format(str(self), *args, **kwargs)
 
 
@@ -210,7 +213,9 @@ class Texts:
 
     def w(self, key: str) -> str:
         """The template of ``key``; its ``.format`` agrees ``{n:demande|demandes}`` with n."""
-        return Phrase(WORDS[self.lang][key], self.lang)
+        text = WORDS[self.lang][key]
+        assert isinstance(text, str), f"{key!r} is a pair of words: use plural()"
+        return Phrase(text, self.lang)
 
     def date(self, d: dt.date | dt.datetime) -> str:
         if isinstance(d, dt.datetime):
@@ -334,7 +339,7 @@ TEXT_TEMPLATE = """{{ hello }}
 """
 
 
-def _env(autoescape: bool):  # noqa: ANN202 - jinja2 type imported lazily
+def _env(autoescape: bool) -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(

@@ -13,6 +13,7 @@ import datetime as dt
 import random
 import zoneinfo
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -122,8 +123,8 @@ def generate_glpi(cfg: VigieConfig, src: GlpiSqlSource, cal: DemoCalendar, start
     if tech_parent is not None:  # a sub-category, not mapped in the configuration
         categories[next_cat] = ("Éclairage public", tech_parent, "TECHNIQUE")
     cats_by_service: dict[str, list[int]] = {}
-    for cid, (_n, _p, code) in categories.items():
-        cats_by_service.setdefault(code or "", []).append(cid)
+    for cid, (_n, _p, service) in categories.items():
+        cats_by_service.setdefault(service or "", []).append(cid)
 
     users: list[dict] = [dict(id=2, name="glpi", realname=None, firstname=None, authtype=1, profiles_id=4,
                               is_active=1, date_creation=created_at, date_mod=created_at)]
@@ -329,7 +330,8 @@ def _simulate(t: _Ticket, rng: random.Random, clock: _Clock, cutoff: int) -> Non
         ev((close, "survey", {"answered": answered, "score": _pick(rng, SAT_SCORES)}))
 
 
-def _emit(t: _Ticket, rows: dict[str, list[dict]], ts, names: dict[int, str], cutoff: int,
+def _emit(t: _Ticket, rows: dict[str, list[dict]], ts: Callable[[int | None], str | None],
+          names: dict[int, str], cutoff: int,
           status_count: Counter[int]) -> None:
     events = sorted((e for e in t.events if e[0] < cutoff), key=lambda e: e[0])
     status, last, last_by = 1, t.opened, t.requester

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vigie.config import AsteriskCdrCsvSource, AsteriskQueueLogSource, VigieConfig
 from vigie.demo.calendar_helpers import DemoCalendar, days_between
@@ -261,7 +262,7 @@ def generate_telephony(
         channel = pbx.channel("PJSIP/operateur")
         q = p.queue
         pos = rng.choice((1, 1, 1, 2, 2, 3))
-        cdr = dict(src=number, dst=extension[q], dcontext="from-pstn", clid=clid, channel=channel,
+        cdr: dict[str, Any] = dict(src=number, dst=extension[q], dcontext="from-pstn", clid=clid, channel=channel,
                    lastapp="Queue", start=created, uniqueid=callid)
         call = _Call(callid=callid, end=created)
         by_service[queues[q]] += 1

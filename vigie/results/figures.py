@@ -161,7 +161,7 @@ def snapshot_path(cfg: VigieConfig) -> Path:
     return cfg.path(cfg.outputs.bi_snapshot)
 
 
-def open_snapshot(cfg: VigieConfig) -> Any:  # noqa: ANN401 - duckdb imported lazily
+def open_snapshot(cfg: VigieConfig) -> Any:  # duckdb imported lazily
     """A read-only connection to the published BI snapshot, or ResultsUnavailable."""
     import duckdb
 
@@ -174,13 +174,13 @@ def open_snapshot(cfg: VigieConfig) -> Any:  # noqa: ANN401 - duckdb imported la
     return duckdb.connect(str(path), read_only=True)
 
 
-def _has_table(con: Any, schema: str, table: str) -> bool:  # noqa: ANN401
+def _has_table(con: Any, schema: str, table: str) -> bool:
     return bool(con.execute(
         "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
     ).fetchone()[0])
 
 
-def indicator_rows(con: Any, grain: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:  # noqa: ANN401
+def indicator_rows(con: Any, grain: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Rows of ``grain`` with ``start <= period_start < end`` of every indicator: the history's
     first, then the mart's for the keys the history lacks. Each row is a dict of the
     service_indicators columns plus ``recorded_on`` (None for a mart row)."""
@@ -203,7 +203,7 @@ def indicator_rows(con: Any, grain: str, start: dt.date, end: dt.date) -> list[d
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def _commitment_versions(con: Any) -> dict[str, list[dict[str, Any]]]:  # noqa: ANN401
+def _commitment_versions(con: Any) -> dict[str, list[dict[str, Any]]]:
     cur = con.execute("select * from marts.commitments order by commitment_id, valid_from")
     names = [d[0] for d in cur.description]
     out: dict[str, list[dict[str, Any]]] = {}
@@ -228,7 +228,7 @@ def load_period_figures(cfg: VigieConfig, period: Period) -> PeriodFigures:
         con.close()
 
 
-def _load(con: Any, cfg: VigieConfig, period: Period) -> PeriodFigures:  # noqa: ANN401
+def _load(con: Any, cfg: VigieConfig, period: Period) -> PeriodFigures:
     night = con.execute("select max(night) from main.snapshot_info").fetchone()[0]
     names = dict(con.execute("select service_code, service_name from marts.services").fetchall())
     collectivite = con.execute("select max(collectivite_name) from marts.services").fetchone()[0]
@@ -282,7 +282,7 @@ def _load(con: Any, cfg: VigieConfig, period: Period) -> PeriodFigures:  # noqa:
 CHANNEL_ORDER = {"phone": 0, "email": 1, "online": 2, "letter": 3, "counter": 4, "other": 5}
 
 
-def _first_data_day(con: Any) -> dt.date | None:  # noqa: ANN401
+def _first_data_day(con: Any) -> dt.date | None:
     parts = [f"select min(period_start) as d from {MART} where period_grain = 'day' "
              "and indicator = 'requests_received' and value > 0"]
     if _has_table(con, "history", "service_indicators"):
@@ -291,7 +291,7 @@ def _first_data_day(con: Any) -> dt.date | None:  # noqa: ANN401
     return con.execute(f"select min(d) from ({' union all '.join(parts)})").fetchone()[0]
 
 
-def _satisfaction(con: Any, months: list[dt.date], names: dict[str, str],  # noqa: ANN401
+def _satisfaction(con: Any, months: list[dt.date], names: dict[str, str],
                   order: dict[str, int]) -> list[SatisfactionFigures]:
     """Satisfaction is in the marts only (no history): a purged month has none."""
     if not months or not _has_table(con, "marts", "satisfaction_indicators"):

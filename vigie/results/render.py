@@ -17,7 +17,7 @@ from vigie.results import wording
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def environment() -> Any:  # noqa: ANN401 - jinja2 imported lazily
+def environment() -> Any:  # jinja2 imported lazily
     """The Jinja environment: templates of vigie/results/templates, autoescape, French filters
     (``pct``, ``long_date``, ``month_name``, ``short_month``, ``number``)."""
     import jinja2
@@ -39,7 +39,7 @@ def environment() -> Any:  # noqa: ANN401 - jinja2 imported lazily
     return env
 
 
-def render(template: str, **context: Any) -> str:  # noqa: ANN401
+def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 

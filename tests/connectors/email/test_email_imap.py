@@ -24,7 +24,7 @@ from vigie.config import VigieConfig, parse_config
 from vigie.intervals import night_for_day
 
 sys.path.insert(0, str(FIXTURES))
-from dovecot_server import DovecotServer, dovecot_available  # noqa: E402
+from dovecot_server import DovecotServer, dovecot_available
 
 DAY = dt.date(2026, 11, 16)
 CONN = "vigie_imap_test"
