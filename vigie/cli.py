@@ -225,9 +225,8 @@ def cmd_results(args: argparse.Namespace) -> int:
     try:
         written = write_results(cfg, period, out)
         if period.kind == "year" and importlib.util.find_spec("vigie.results.audit_report"):
-            from vigie.results.audit_report import write_audit_report
-
-            written.append(write_audit_report(cfg, period.start.year, out))
+            audit_report = importlib.import_module("vigie.results.audit_report")
+            written.append(audit_report.write_audit_report(cfg, period.start.year, out))
     except ResultsUnavailable as exc:
         print(exc, file=sys.stderr)
         return 1

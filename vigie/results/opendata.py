@@ -37,8 +37,8 @@ def table_schema() -> dict:
 def _pooled(figures: PeriodFigures, services: set[str], ind: PublicationIndicator) -> tuple[int, int, float | None]:
     """(numerator, denominator, threshold) of the indicator over the structure's services."""
     if ind.satisfaction:
-        rows = [s for s in figures.satisfaction if s.service_code in services]
-        return sum(s.satisfied for s in rows), sum(s.answered for s in rows), None
+        surveys = [s for s in figures.satisfaction if s.service_code in services]
+        return sum(s.satisfied for s in surveys), sum(s.answered for s in surveys), None
     rows = [c for c in figures.commitments if c.commitment_id == ind.commitment and c.service_code in services]
     threshold = rows[0].threshold if rows else None
     return sum(c.met for c in rows), sum(c.decided for c in rows), threshold

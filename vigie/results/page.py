@@ -82,7 +82,8 @@ def results_context(cfg: VigieConfig, figures: PeriodFigures) -> dict[str, Any]:
         "missing_months": wording.months_span([m for m in period.months() if m not in months
                                                and m not in figures.months_in_progress and m <= figures.night]),
         "partial_first": (f"{wording.month_name(partial)} : mesures à partir du "
-                          f"{wording.long_date(figures.first_data_day)}") if partial else None,
+                          f"{wording.long_date(figures.first_data_day)}")
+                         if partial and figures.first_data_day else None,
         "night_text": wording.long_date(figures.night),
         "night": figures.night,
         "min_requests": min_requests,
