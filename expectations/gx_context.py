@@ -10,7 +10,7 @@ and validation definitions are created once per (suite, asset).
 GX is imported inside functions only: ``import great_expectations`` costs about 3 s, which a
 DAG file or the CLI's --help must not pay.
 
-GX 1.24 cannot read DuckDB through its SQL datasource (stack-notes.md): every batch here is a
+GX 1.24 cannot read DuckDB through its SQL datasource (docs/stack.md): every batch here is a
 pandas DataFrame handed over at validation time (``add_batch_definition_whole_dataframe``).
 """
 

@@ -138,7 +138,7 @@ def _windows(cfg: VigieConfig, source: Any, day: dt.date) -> tuple[str, str]:
     tz = cfg.collectivite.timezone
     start_delta = dt.timedelta(0)
     if source.type == "glpi_sql":
-        tz = source.timezone  # GLPI's batch is cut in GLPI's zone (interfaces.md)
+        tz = source.timezone  # GLPI's batch is cut in GLPI's zone (docs/landing.md)
         start_delta = dt.timedelta(days=source.overlap_days)
     night = night_for_day(day, tz)
     start = night.start_utc - start_delta - WINDOW_TOLERANCE

@@ -338,7 +338,7 @@ def mart_suites() -> list[SuiteSpec]:
             "ExpectTableColumnsToMatchSet",
             {"column_set": MART_COLUMNS[mart], "exact_match": False},
             BLOCKING,
-            "the BI contract (interfaces.md) fixes these columns",
+            "the BI contract (docs/bi.md) fixes these columns",
         )
 
     requests = SuiteSpec(

@@ -11,7 +11,7 @@ that the run rewrites whole and swaps in with ``os.replace``:
 - a reader that already has the old file open keeps reading it (the rename does not touch the
   open inode on POSIX) until it reconnects;
 - it is written with ``STORAGE_VERSION 'v1.4.0'`` so that BI drivers bundling DuckDB 1.4 can
-  open it (files in DuckDB 2.x's own format cannot be read by 1.x; stack-notes.md);
+  open it (files in DuckDB 2.x's own format cannot be read by 1.x; docs/stack.md);
 - every table and column carries the comment of its dbt YAML (vigie/bi_docs.py), the text the
   PostgreSQL publication writes too (vigie/publish_postgres.py).
 

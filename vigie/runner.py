@@ -1,7 +1,7 @@
 """Run the real Airflow DAGs locally, one night after another, in one process.
 
 Why in one process: ``airflow dags test`` pays several seconds of start-up per call, and an
-asset event recorded by it does not run the downstream DAGs (stack-notes.md). Here Airflow's
+asset event recorded by it does not run the downstream DAGs (docs/stack.md). Here Airflow's
 metadata database (SQLite) is migrated once, the DAG folder is parsed once into a ``DagBag``,
 then ``dag.test()`` runs each DAG of the chain for each night in order, with
 ``conf={"day": ...}``: the same DAGs and tasks the scheduler runs in production.

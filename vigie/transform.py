@@ -67,7 +67,7 @@ def landing_root(cfg: VigieConfig) -> Path:
 
 
 def dbt_vars(cfg: VigieConfig, day: dt.date) -> dict[str, str]:
-    """The vars every model reads (interfaces.md): the night, its as-of instant, zone, landing."""
+    """The vars every model reads (dbt_project.yml vars): the night, its as-of instant, zone, landing."""
     night = night_for_day(day, cfg.collectivite.timezone)
     return {
         "run_day": day.isoformat(),
@@ -195,7 +195,7 @@ def release_dbt_duckdb() -> None:
     dbt-duckdb caches its environment (and the database handle) in a class attribute; left
     open, it holds the warehouse file, so a later read-only connection in the same process
     fails ("different configuration") and the next task cannot open it from another process.
-    Tasks must never keep the warehouse open (interfaces.md).
+    Tasks must never keep the warehouse open.
     """
     import gc
 

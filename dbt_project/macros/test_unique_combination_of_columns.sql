@@ -1,5 +1,5 @@
 {#- Generic data test: no two rows share the same values of the given columns (the grain of a
-    model). Written here because dbt packages cannot be installed offline (stack-notes.md). -#}
+    model). Written here because dbt packages cannot be installed offline (docs/stack.md). -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 select {{ combination_of_columns | join(', ') }}, count(*) as n_rows
 from {{ model }}

@@ -1,7 +1,7 @@
 """End to end: `vigie run` over a small generated range, twice.
 
 The second run of the same nights must give identical marts and write no new alert file
-(DEVELOPERS.md: "a rerun, retry or backfill of the same interval gives the same tables and
+(house rule: "a rerun, retry or backfill of the same interval gives the same tables and
 sends no alert twice"). The range crosses the pont of 10 November and 11 November 2026.
 """
 

@@ -1,7 +1,7 @@
 """Small real artefacts for H5's tests: a configuration, landed batches, a marts warehouse.
 
 The marts are built by dbt in production; here a temp DuckDB file gets ``marts.*`` tables with
-exactly the contract columns of interfaces.md and a handful of rows, so checks, alerts and
+exactly the contract columns of the marts' YAML and a handful of rows, so checks, alerts and
 publish are tested against the real file format without running dbt.
 """
 

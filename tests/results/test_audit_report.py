@@ -1,6 +1,6 @@
 """The year's record for audits (issue 15 item 2), from a small real run (audit_site.py): what the
 history keeps, then the report read back and compared with the warehouse, before and after the
-retention purge (vigie/history.py, vigie/results/audit_report.py)."""
+retention purge (vigie/history.py, vigie.results.audit_report)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 -- Every channel's requests in the one request shape the commitment engine reads
--- (helpers' interfaces.md): one row per request, excluded ones included with their reason.
+-- (columns in int_requests_unioned.yml): one row per request, excluded ones included with their reason.
 -- is_complaint: the kind a commitment may be scoped to (commitments[].request_kind). Only
 -- tickets (GLPI complaint_categories) and registers (complaint_values) classify requests; calls
 -- and emails carry no category, so they are never complaints (false, not unknown).
