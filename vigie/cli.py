@@ -209,9 +209,8 @@ def cmd_declare_down(args: argparse.Namespace) -> int:
 
 def cmd_results(args: argparse.Namespace) -> int:
     """The period's results for citizens (index.html, affiche.pdf, resultats.csv) and, for a
-    year, the audit report when vigie.results.audit_report is installed."""
-    import importlib.util
-
+    year, the year's record for audits (rapport.pdf, rapport.html)."""
+    from vigie.results.audit_report import write_audit_report
     from vigie.results.figures import ResultsUnavailable, parse_period
     from vigie.results.page import write_results
 
@@ -224,9 +223,8 @@ def cmd_results(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         written = write_results(cfg, period, out)
-        if period.kind == "year" and importlib.util.find_spec("vigie.results.audit_report"):
-            audit_report = importlib.import_module("vigie.results.audit_report")
-            written.append(audit_report.write_audit_report(cfg, period.start.year, out))
+        if period.kind == "year":
+            written.append(write_audit_report(cfg, period.start.year, out))
     except ResultsUnavailable as exc:
         print(exc, file=sys.stderr)
         return 1

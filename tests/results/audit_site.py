@@ -9,7 +9,7 @@ then the history step), one night on 30 April 2026 that makes January to April f
 | January  | 6 (6)                      | 6/6 = 100 % | + 1 automatic reply, 1 spam excluded |
 | February | 6 (3; 3 never answered)    | 3/6 = 50 %  | breached (< 90 %, 6 >= 3) |
 | March    | 5 (4; 1 never answered)    | 4/5 = 80 %  | version 2 (80 %): back within commitment; + 1 bounce excluded |
-| April    | 2 (2)                      | 2/2         | fewer than 5: "moins de 5"; extract of Thu 9 April failed: incomplete |
+| April    | 2 (2)                      | 2/2         | fewer than 5: "moins de 5"; extract of Fri 10 April failed: incomplete |
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from h5_builders import land, make_config
 from vigie.config import Retention, VigieConfig
 
 NIGHT = dt.date(2026, 4, 30)
-FAILED_DAY = dt.date(2026, 4, 9)
+FAILED_DAY = dt.date(2026, 4, 10)  # a Friday: nothing landed
 MAIL = {"id": "mail", "type": "maildir", "path": "x/maildir", "name": "Messagerie de l'état civil",
         "mailboxes": [{"name": "ec", "path": "ec", "service": "ETAT_CIVIL"}]}
 LABEL = "Courriels : réponse sous 5 jours ouvrés"
@@ -83,4 +83,4 @@ def land_months(cfg: VigieConfig) -> None:
     failed.mkdir(parents=True, exist_ok=True)
     (failed / "_FAILED.json").write_text(json.dumps({
         "source_id": "mail", "day": FAILED_DAY.isoformat(), "error": "IMAP timeout after 60 s",
-        "failed_at": "2026-04-10T03:05:00+00:00"}))
+        "failed_at": "2026-04-11T03:05:00+00:00"}))
