@@ -1,5 +1,6 @@
 """What the history keeps for the year's record, rule by rule, without dbt (vigie/history.py):
-commitment versions by description, exclusion reasons replaced cell by cell. The same tables
+commitment versions by description, exclusion reasons replaced cell by cell; and how the record
+words the period after a breach (vigie/results/audit_report.py). The same tables
 filled by a real night: test_audit_report.py."""
 
 from __future__ import annotations
@@ -85,3 +86,40 @@ def test_a_rewritten_cell_replaces_all_its_reasons_and_a_rerun_writes_the_same_r
     _marts(con, [("spam", 1)], 1)
     record_periods(con, EXCLUSIONS, rows, EXCLUSION_CELLS, CELL_KEY, D3, dt.date(2026, 4, 1))
     assert _exclusions(con) == []
+
+
+def _month(start: dt.date, num: int, den: int, *, breached: bool, recovery: bool | None) -> dict:
+    end = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return {"period_grain": "month", "period_start": start, "period_end": end, "numerator": num,
+            "denominator": den, "threshold": 0.9, "min_volume": 3, "is_breached": breached,
+            "is_complete": True, "is_recovery": recovery}
+
+
+def test_the_period_after_a_breach_in_words() -> None:
+    from zoneinfo import ZoneInfo
+
+    from vigie.alerts.render import Texts
+    from vigie.results.audit_report import _breach_lines
+
+    texts = Texts("fr", ZoneInfo("Europe/Paris"))
+    jan, feb, mar = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)
+
+    def recovery(rows: list[dict], night: dt.date) -> list[str]:
+        return [b.recovery for b in _breach_lines(rows, ["month"], 2026, 5, texts, night)]
+
+    # January and February breached: one run, ended by March (the alert rules' recovery)
+    rows = [_month(jan, 3, 6, breached=True, recovery=False), _month(feb, 4, 6, breached=True, recovery=False),
+            _month(mar, 10, 10, breached=False, recovery=True)]
+    lines = _breach_lines(rows, ["month"], 2026, 5, texts, D1)
+    assert [(b.period, b.rate) for b in lines] == [
+        ("de janvier 2026 à février 2026", "50\u00a0% (3 sur 6) ; 66,7\u00a0% (4 sur 6)")]
+    assert recovery(rows, D1) == ["de nouveau dans l'engagement : mois de mars 2026, 100\u00a0% (10 sur 10) "
+                                  "pour un seuil de 90\u00a0%"]
+    # March recorded before the history kept recoveries (null): said, not guessed
+    rows[2]["is_recovery"] = None
+    assert recovery(rows, D1) == ["retour non enregistré : la période suivante a été figée dans l'historique "
+                                  "avant que Vigie n'y garde les retours dans l'engagement"]
+    # no March row: not over yet on the night of 30 March, over (and empty) from the 31st
+    assert recovery(rows[:2], dt.date(2026, 3, 30)) == ["période suivante pas encore terminée"]
+    assert recovery(rows[:2], dt.date(2026, 3, 31)) == [
+        "pas de retour constaté : aucune demande jugée la période suivante"]

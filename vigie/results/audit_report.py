@@ -157,7 +157,7 @@ def _rate(row: dict, small: int) -> str:
         return "aucune demande jugée"
     if wording.is_small(decided, small):
         return f"moins de {small}"
-    return wording.rate_pct(row["numerator"], decided)
+    return wording.rate_pct(row["numerator"], decided, row["threshold"])
 
 
 def _rate_with_counts(row: dict, small: int) -> str:
@@ -236,6 +236,9 @@ def _breach_lines(rows: list[dict], grains: list[str], year: int, small: int, te
                 if nxt is not None and nxt.get("is_recovery"):
                     recovery = (f"de nouveau dans l'engagement : {_period(texts, grain, nxt['period_start'], nxt['period_end'])}, "
                                 f"{_rate_with_counts(nxt, small)} pour un seuil de {wording.pct(nxt['threshold'])}")
+                elif nxt is not None and nxt.get("is_recovery") is None:
+                    recovery = ("retour non enregistré : la période suivante a été figée dans l'historique "
+                                "avant que Vigie n'y garde les retours dans l'engagement")
                 elif nxt is None and _next_end(grain, last["period_end"]) > recorded_until + dt.timedelta(days=1):
                     recovery = "période suivante pas encore terminée"
                 elif nxt is None:
