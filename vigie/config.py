@@ -668,7 +668,7 @@ class Publication(_Strict):
     """What `vigie results` publishes to citizens (docs/configuration.md "publication")."""
 
     # A cell (service x commitment x period) decided on fewer requests than this shows
-    # "moins de N" instead of a rate (DECISIONLOG Part 8 "Small cells").
+    # "moins de N" instead of a rate (DECISIONLOG Part 9 "Small cells").
     min_requests: int = Field(default=5, ge=1)
     structures: list[PublicationStructure] = Field(default_factory=list)
     indicators: list[PublicationIndicator] = Field(default_factory=list)

@@ -1,5 +1,5 @@
 """The words and the period rules of the published results (vigie/results/wording.py,
-figures.parse_period, config ``publication``; DECISIONLOG Part 8)."""
+figures.parse_period, config ``publication``; DECISIONLOG Part 9)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def test_a_miss_never_reads_as_the_promise() -> None:
     assert wording.kept(1699, 2000, 5, 0.85) is False
     assert wording.kept(17, 20, 5, 0.85) is True
     assert wording.kept(4, 4, 5, 0.85) is None  # small cell: nothing said
+    assert wording.kept(10, 12, 5, 0.9, min_volume=20) is None  # under the threshold, under min_volume
+    assert wording.kept(12, 12, 5, 0.9, min_volume=20) is True
+    assert wording.kept(10, 20, 5, 0.9, min_volume=20) is False
 
 
 def test_sentences_in_plain_french() -> None:
@@ -78,3 +81,28 @@ def test_publication_section_is_checked() -> None:
         parse_config(base | {"publication": {"structures": [{"code": "S1", "postal_code": "691", "town": "L"}]}})
     with pytest.raises(ConfigError, match="min_requests"):
         parse_config(base | {"publication": {"min_requests": 0}})
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_colours_reach_wcag_aa() -> None:
+    """Every text colour of the page and poster against its background: 4.5:1 at least (WCAG
+    AA for body text); the pairs are those the stylesheets declare."""
+    templates = PROJECT / "vigie" / "results" / "templates"
+    css = (templates / "_style.css").read_text(encoding="utf-8") + (templates / "resultats.html").read_text(
+        encoding="utf-8")
+    pairs = [("#1b1b1b", "#ffffff"), ("#4a4a4a", "#ffffff"), ("#1e6b35", "#e3f1e7"), ("#8f200b", "#fbe6e1"),
+             ("#4a4a4a", "#eeeeee"), ("#1f4e79", "#ffffff"), ("#ffffff", "#1f4e79"), ("#ffffff", "#b3541e"),
+             ("#1b1b1b", "#f2f6fa")]
+    for text, background in pairs:
+        assert text in css and background in css, (text, background)
+        assert _contrast(text, background) >= 4.5, (text, background, _contrast(text, background))

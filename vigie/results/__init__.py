@@ -7,5 +7,5 @@
 - ``page``: ``vigie results`` -> ``index.html``, ``affiche.pdf``, ``resultats.csv``;
 - ``opendata``: the Services Publics+-shaped CSV and its Table Schema.
 
-Only aggregates leave: no request reference, no citizen key (DECISIONLOG Part 8).
+Only aggregates leave: no request reference, no citizen key (DECISIONLOG Part 9).
 """

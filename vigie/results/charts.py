@@ -15,7 +15,7 @@ from vigie.results import wording
 
 HEIGHT = 210
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 24, 42  # plot margins (axis labels, value labels, months)
-SLOT, MIN_WIDTH = 54, 330  # width per month, and the least width: the chart is drawn to scale
+SLOT, MIN_WIDTH = 60, 330  # width per month, and the least width: the chart is drawn to scale
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def month_chart(title: str, months: list[dt.date], figures: dict[dt.date, tuple[
     width = max(MIN_WIDTH, LEFT + RIGHT + SLOT * len(months))
     plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(months), 1)
-    bar_w = min(slot * 0.62, 44)
+    bar_w = min(slot * 0.8, 50)  # wide enough for '84,6 %' inside the bar
 
     def y_of(share: float) -> float:
         return TOP + plot_h * (1 - share)
@@ -78,6 +78,7 @@ def month_chart(title: str, months: list[dt.date], figures: dict[dt.date, tuple[
             bars.append(Bar(label, x, bar_w, y_of(share), plot_h * share, text, share >= threshold))
             said.append(f"{wording.month_name(m)} : {text}")
     threshold_text = wording.pct(threshold)
+    said[0] = said[0][:1].upper() + said[0][1:]
     desc = (f"Taux mois par mois, engagement à {threshold_text}. " + " ; ".join(said) + ".")
     grid = [(y_of(v), wording.pct(v)) for v in (0.0, 0.5, 1.0)]
     return Chart(title=title, desc=desc.replace(" :", "\u00a0:").replace(" ;", "\u00a0;"),

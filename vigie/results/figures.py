@@ -3,7 +3,7 @@
 Why the BI snapshot and not the warehouse: it is published only after a night's checks passed,
 it can be read while a night runs (the warehouse has one writer), and it holds
 ``history.service_indicators``, so a year whose landed batches were purged still has its
-months (DECISIONLOG Part 8 "Which months a period counts").
+months (DECISIONLOG Part 9 "Which months a period counts").
 
 Month rows come from ``history.service_indicators`` first (final rows, kept after the
 retention purge), then from ``marts.service_indicators`` for the keys the history does not
@@ -101,6 +101,7 @@ class CommitmentFigures:
     target_unit: str | None
     target_label: str | None
     threshold: float  # the version in force at the end of the last counted month
+    min_volume: int  # same version: fewer decided requests never make a breach
     months: list[MonthFigure] = field(default_factory=list)  # counted months only, in order
 
     @property
@@ -262,7 +263,7 @@ def _load(con: Any, cfg: VigieConfig, period: Period) -> PeriodFigures:
             commitment_id=commitment, label=v.get("label") or commitment, reference=v.get("reference"),
             metric=v.get("metric") or "first_response", target_value=last["target_value"],
             target_unit=last["target_unit"], target_label=v.get("target_label"),
-            threshold=float(last["threshold"]),
+            threshold=float(last["threshold"]), min_volume=int(last["min_volume"] or 1),
             months=[MonthFigure(
                 month=r["period_start"], met=int(r["numerator"] or 0), decided=int(r["denominator"] or 0),
                 threshold=r["threshold"], min_volume=r["min_volume"], is_breached=bool(r["is_breached"]),

@@ -9,7 +9,7 @@ month the value covers: the frequency and update date alone do not say it) and
 ``commentaire`` (why a value is empty, which months a year in progress counts). A value is a
 percentage with one decimal, rounded as on the page (vigie/percent.py); a cell decided on fewer
 than ``publication.min_requests`` requests has an empty ``valeur`` and ``commentaire`` "moins de
-5 demandes : valeur non publiée" (DECISIONLOG Part 8 "Small cells").
+5 demandes : valeur non publiée" (DECISIONLOG Part 9 "Small cells").
 """
 
 from __future__ import annotations

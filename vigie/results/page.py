@@ -24,7 +24,7 @@ CHANNEL_NAMES = {"phone": "Téléphone", "email": "Courriels", "online": "Demand
 
 def _commitment(c: CommitmentFigures, months: list[dt.date], min_requests: int) -> dict[str, Any]:
     small = wording.is_small(c.decided, min_requests)
-    status = wording.kept(c.met, c.decided, min_requests, c.threshold)
+    status = wording.kept(c.met, c.decided, min_requests, c.threshold, c.min_volume)
     sentence = wording.result_sentence(c.met, c.decided, min_requests, c.channel, c.metric,
                                        c.target_label, c.threshold)
     rate_text = None if small else wording.rate_pct(c.met, c.decided, c.threshold)
@@ -92,7 +92,7 @@ def results_context(cfg: VigieConfig, figures: PeriodFigures) -> dict[str, Any]:
             "total": len(items),
             "kept": sum(1 for i in items if i["kept"] is True),
             "missed": sum(1 for i in items if i["kept"] is False),
-            "small": sum(1 for i in items if i["kept"] is None),
+            "open": sum(1 for i in items if i["kept"] is None),
         },
     }
 

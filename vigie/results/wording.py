@@ -1,4 +1,4 @@
-"""Results in plain French, and the one small-cell rule (DECISIONLOG Part 8).
+"""Results in plain French, and the one small-cell rule (DECISIONLOG Part 9).
 
 One sentence per commitment, built from its channel, metric and target: "84 % des courriels
 ont reçu une réponse sous 5 jours ouvrés ; engagement : 90 %". A cell decided on fewer than
@@ -79,12 +79,15 @@ def result_sentence(met: int, decided: int, min_requests: int, channel: str, met
     return f"{rate_pct(met, decided, threshold)} {achievement(channel, metric, target_label)}{NBSP}; {promise}"
 
 
-def kept(met: int, decided: int, min_requests: int, threshold: float) -> bool | None:
-    """True: promise kept (met / decided >= threshold, the marts' rule); False: not kept;
-    None: too few requests to say (small cell)."""
+def kept(met: int, decided: int, min_requests: int, threshold: float, min_volume: int = 1) -> bool | None:
+    """True: promise kept (rate >= threshold); False: not kept, the marts' breach rule (rate <
+    threshold on at least the commitment's min_volume decided requests); None: nothing to
+    conclude (a small cell, or a rate under the threshold on fewer than min_volume requests)."""
     if decided == 0 or is_small(decided, min_requests):
         return None
-    return met / decided >= threshold
+    if met / decided >= threshold:
+        return True
+    return False if decided >= min_volume else None
 
 
 def month_name(d: dt.date, year: bool = True) -> str:
