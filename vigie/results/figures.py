@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from vigie.config import VigieConfig
 
 HISTORY = "history.service_indicators"
@@ -162,10 +164,8 @@ def snapshot_path(cfg: VigieConfig) -> Path:
     return cfg.path(cfg.outputs.bi_snapshot)
 
 
-def open_snapshot(cfg: VigieConfig) -> Any:  # duckdb imported lazily
+def open_snapshot(cfg: VigieConfig) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published BI snapshot, or ResultsUnavailable."""
-    import duckdb
-
     path = snapshot_path(cfg)
     if not path.is_file():
         raise ResultsUnavailable(
@@ -175,13 +175,20 @@ def open_snapshot(cfg: VigieConfig) -> Any:  # duckdb imported lazily
     return duckdb.connect(str(path), read_only=True)
 
 
-def _has_table(con: Any, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-    ).fetchone()[0])
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The one value of an aggregate query (an aggregate always returns one row)."""
+    row = con.execute(sql, params or []).fetchone()
+    if row is None:
+        raise ResultsUnavailable(f"the BI snapshot returned no row for: {sql}")
+    return row[0]
 
 
-def indicator_rows(con: Any, grain: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(_scalar(con, "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                        [schema, table]))
+
+
+def indicator_rows(con: duckdb.DuckDBPyConnection, grain: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Rows of ``grain`` with ``start <= period_start < end`` of every indicator: the history's
     first, then the mart's for the keys the history lacks. Each row is a dict of the
     service_indicators columns plus ``recorded_on`` (None for a mart row)."""
@@ -204,7 +211,7 @@ def indicator_rows(con: Any, grain: str, start: dt.date, end: dt.date) -> list[d
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def _commitment_versions(con: Any) -> dict[str, list[dict[str, Any]]]:
+def _commitment_versions(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
     cur = con.execute("select * from marts.commitments order by commitment_id, valid_from")
     names = [d[0] for d in cur.description]
     out: dict[str, list[dict[str, Any]]] = {}
@@ -229,10 +236,10 @@ def load_period_figures(cfg: VigieConfig, period: Period) -> PeriodFigures:
         con.close()
 
 
-def _load(con: Any, cfg: VigieConfig, period: Period) -> PeriodFigures:
-    night = con.execute("select max(night) from main.snapshot_info").fetchone()[0]
+def _load(con: duckdb.DuckDBPyConnection, cfg: VigieConfig, period: Period) -> PeriodFigures:
+    night = _scalar(con, "select max(night) from main.snapshot_info")
     names = dict(con.execute("select service_code, service_name from marts.services").fetchall())
-    collectivite = con.execute("select max(collectivite_name) from marts.services").fetchone()[0]
+    collectivite = _scalar(con, "select max(collectivite_name) from marts.services")
     rows = indicator_rows(con, "month", period.start, period.end)
     counted = sorted({r["period_start"] for r in rows if r["is_final"]})
     in_progress = sorted({r["period_start"] for r in rows if not r["is_final"]})
@@ -283,16 +290,17 @@ def _load(con: Any, cfg: VigieConfig, period: Period) -> PeriodFigures:
 CHANNEL_ORDER = {"phone": 0, "email": 1, "online": 2, "letter": 3, "counter": 4, "other": 5}
 
 
-def _first_data_day(con: Any) -> dt.date | None:
+def _first_data_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     parts = [f"select min(period_start) as d from {MART} where period_grain = 'day' "
              "and indicator = 'requests_received' and value > 0"]
     if _has_table(con, "history", "service_indicators"):
         parts.append(f"select min(period_start) from {HISTORY} where period_grain = 'day' "
                      "and indicator = 'requests_received' and value > 0")
-    return con.execute(f"select min(d) from ({' union all '.join(parts)})").fetchone()[0]
+    first: dt.date | None = _scalar(con, f"select min(d) from ({' union all '.join(parts)})")
+    return first
 
 
-def _satisfaction(con: Any, months: list[dt.date], names: dict[str, str],
+def _satisfaction(con: duckdb.DuckDBPyConnection, months: list[dt.date], names: dict[str, str],
                   order: dict[str, int]) -> list[SatisfactionFigures]:
     """Satisfaction is in the marts only (no history): a purged month has none."""
     if not months or not _has_table(con, "marts", "satisfaction_indicators"):

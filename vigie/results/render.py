@@ -12,16 +12,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from vigie.results import wording
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def environment() -> Any:  # jinja2 imported lazily
+def environment() -> jinja2.Environment:
     """The Jinja environment: templates of vigie/results/templates, autoescape, French filters
     (``pct``, ``long_date``, ``month_name``, ``short_month``, ``number``)."""
-    import jinja2
-
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html", "svg", "xml"]),
