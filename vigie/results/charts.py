@@ -25,8 +25,10 @@ class Bar:
     width: float
     y: float | None  # None: no bar (small cell or no request)
     height: float
-    value_text: str  # '84,6 %', 'moins de 5', 'aucune'
+    value_text: str  # '84,6 %', 'moins de 5', '–'
     kept: bool | None
+    label_y: float = 0.0  # baseline of the value label
+    label_inside: bool = False  # white on the bar (tall bars), else above it
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,12 @@ def month_chart(title: str, months: list[dt.date], figures: dict[dt.date, tuple[
         else:
             share = met / decided
             text = wording.rate_pct(met, decided, threshold)
-            bars.append(Bar(label, x, bar_w, y_of(share), plot_h * share, text, share >= threshold))
+            top, height = y_of(share), plot_h * share
+            inside = height >= 34
+            label_y = top + 19 if inside else top - 5
+            if inside and top - 2 <= y_of(threshold) <= top + 24 and y_of(threshold) + 19 <= top + height - 4:
+                label_y = y_of(threshold) + 19  # under the dashed line, not crossed by it
+            bars.append(Bar(label, x, bar_w, top, height, text, share >= threshold, label_y, inside))
             said.append(f"{wording.month_name(m)} : {text}")
     threshold_text = wording.pct(threshold)
     said[0] = said[0][:1].upper() + said[0][1:]
