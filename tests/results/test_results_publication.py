@@ -140,7 +140,7 @@ def test_page_states_each_rate_of_the_marts_against_its_promise(published: Path,
             + (f", {open_} sans conclusion (trop peu de demandes)." if open_ else ".")) in head
     assert small <= open_
     assert "Communauté de communes du Val de Vigie" in head
-    assert "Mesures de septembre à octobre 2026. Chiffres arrêtés au 3 novembre 2026." in head
+    assert "Période mesurée : de septembre à octobre 2026. Chiffres arrêtés au 3 novembre 2026." in head
     assert "Novembre 2026 : mois en cours, pas encore compté." in head
     assert "Septembre 2026 : mesures à partir du 14 septembre 2026." in head  # the site's first month
 
