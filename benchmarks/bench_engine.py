@@ -163,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
     import reference_rules as ref
 
+    from connectors.landing_layout import ensure_empty_landing_tables
     from vigie.config import Outputs, parse_config
-    from vigie.transform import _failures, _run_dbt, dbt_vars, ensure_empty_landing_tables
+    from vigie.transform import _failures, _run_dbt, dbt_vars
     from vigie.warehouse_config import load_config_tables
 
     start, end = FIRST_DAY - dt.timedelta(days=31), NIGHT + dt.timedelta(days=400)

@@ -32,11 +32,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from connectors.landing_layout import BATCH_FILE, batch_dir
 from connectors.landing_schemas import REJECTS, REJECTS_TABLE, TABLES_BY_SOURCE_TYPE
 
 log = logging.getLogger(__name__)
-
-BATCH_FILE = "_batch.json"
 
 
 class LandingSchemaError(ValueError):
@@ -65,10 +64,6 @@ class LandedBatch:
     path: Path
     row_counts: dict[str, int]
     reject_count: int
-
-
-def batch_dir(landing_root: Path, source_id: str, day: dt.date) -> Path:
-    return Path(landing_root) / source_id / f"day={day.isoformat()}"
 
 
 def conform(table_name: str, schema: pa.Schema, table: pa.Table | None, source_id: str) -> pa.Table:
@@ -224,69 +219,3 @@ def land_batch(
         row_counts=row_counts,
         reject_count=rejects.num_rows,
     )
-
-
-FAILED_FILE = "_FAILED.json"
-
-
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write a small state file so that a reader sees the old one or the new one, never half:
-    a hidden temporary beside it, then ``os.replace``. The landing's notes (failure markers,
-    built nights, watched exports) all go through here."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def record_failed_extract(
-    landing_root: Path, source_id: str, source_type: str, day: dt.date, error: str
-) -> Path | None:
-    """Leave ``<landing>/<source>/day=D/_FAILED.json`` when night D of a source could not land.
-
-    Why a file in the landing area: the night is then built without that source (DECISIONLOG
-    Part 1 "Nights never mix"), and completeness must know the source day is missing because
-    its extract failed, not because the day was quiet. A later successful landing swaps the
-    whole ``day=D`` directory, so the marker disappears with no extra step. When a batch of D
-    already landed (a rerun that failed), that batch stays and no marker is written: the data
-    is still the data of night D, and the failure stays visible in Airflow.
-    """
-    target = batch_dir(landing_root, source_id, day)
-    if (target / BATCH_FILE).is_file():
-        return None
-    target.mkdir(parents=True, exist_ok=True)
-    marker = target / FAILED_FILE
-    info = {
-        "source_id": source_id,
-        "source_type": source_type,
-        "day": day.isoformat(),
-        "error": error[:2000],
-        "failed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    write_json_atomic(marker, info)
-    return marker
-
-
-def failed_extract(landing_root: Path, source_id: str, day: dt.date) -> dict[str, Any] | None:
-    """The failure marker of (source, night), or None when the night landed or never failed."""
-    marker = batch_dir(landing_root, source_id, day) / FAILED_FILE
-    if not marker.is_file():
-        return None
-    return json.loads(marker.read_text(encoding="utf-8"))
-
-
-NIGHTS_DIR = "_nights"
-
-
-def record_night_built(landing_root: Path, day: dt.date) -> None:
-    """Note that night D's warehouse steps ran once (``<landing>/_nights/day=D.json``).
-
-    Why: a source that lands night D *after* D was built (a cleared task, a register dropped
-    later) must rebuild D; the extract DAG reads this note to announce every family for D
-    again (vigie.airflow_dags, DECISIONLOG Part 1 "Nights never mix")."""
-    info = {"day": day.isoformat(), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    write_json_atomic(Path(landing_root) / NIGHTS_DIR / f"day={day.isoformat()}.json", info)
-
-
-def night_built(landing_root: Path, day: dt.date) -> bool:
-    return (Path(landing_root) / NIGHTS_DIR / f"day={day.isoformat()}.json").is_file()

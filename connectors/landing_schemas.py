@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from vigie.source_types import REGISTRY
+
 TS = pa.timestamp("us", tz="UTC")
 S = pa.string()
 I = pa.int64()  # noqa: E741
@@ -81,30 +83,25 @@ SURVEY_RESPONSES = _schema(
 )
 REJECTS = _schema(("table_name", S), ("source_file", S), ("source_position", S), ("reason", S))
 
+# Every landed table by name; which source type lands which is the registry's
+# (vigie/source_types.py, SourceType.tables).
+ALL_TABLES: dict[str, pa.Schema] = {
+    "queue_log_events": QUEUE_LOG_EVENTS,
+    "cdr_legs": CDR_LEGS,
+    "email_messages": EMAIL_MESSAGES,
+    "glpi_tickets": GLPI_TICKETS,
+    "glpi_groups_tickets": GLPI_GROUPS_TICKETS,
+    "glpi_tickets_users": GLPI_TICKETS_USERS,
+    "glpi_itilfollowups": GLPI_ITILFOLLOWUPS,
+    "glpi_tickettasks": GLPI_TICKETTASKS,
+    "glpi_itilsolutions": GLPI_ITILSOLUTIONS,
+    "glpi_ticketsatisfactions": GLPI_TICKETSATISFACTIONS,
+    "glpi_logs": GLPI_LOGS,
+    "register_requests": REGISTER_REQUESTS,
+    "survey_responses": SURVEY_RESPONSES,
+}
 # Tables each source type lands (every one is written on every run, empty if need be).
 TABLES_BY_SOURCE_TYPE: dict[str, dict[str, pa.Schema]] = {
-    "asterisk_queue_log": {"queue_log_events": QUEUE_LOG_EVENTS},
-    "asterisk_queue_log_sql": {"queue_log_events": QUEUE_LOG_EVENTS},
-    "asterisk_cdr_csv": {"cdr_legs": CDR_LEGS},
-    "asterisk_cdr_sql": {"cdr_legs": CDR_LEGS},
-    "wazo_cdr": {"cdr_legs": CDR_LEGS},
-    "maildir": {"email_messages": EMAIL_MESSAGES},
-    "imap": {"email_messages": EMAIL_MESSAGES},
-    "mbox": {"email_messages": EMAIL_MESSAGES},
-    "glpi_sql": {
-        "glpi_tickets": GLPI_TICKETS,
-        "glpi_groups_tickets": GLPI_GROUPS_TICKETS,
-        "glpi_tickets_users": GLPI_TICKETS_USERS,
-        "glpi_itilfollowups": GLPI_ITILFOLLOWUPS,
-        "glpi_tickettasks": GLPI_TICKETTASKS,
-        "glpi_itilsolutions": GLPI_ITILSOLUTIONS,
-        "glpi_ticketsatisfactions": GLPI_TICKETSATISFACTIONS,
-        "glpi_logs": GLPI_LOGS,
-    },
-    "request_register": {"register_requests": REGISTER_REQUESTS},
-    "satisfaction_survey": {"survey_responses": SURVEY_RESPONSES},
-}
-ALL_TABLES: dict[str, pa.Schema] = {
-    name: schema for tables in TABLES_BY_SOURCE_TYPE.values() for name, schema in tables.items()
+    t.name: {table: ALL_TABLES[table] for table in t.tables} for t in REGISTRY
 }
 REJECTS_TABLE = "rejects"

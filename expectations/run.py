@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.landing import failed_extract
+from connectors.landing_layout import batch_dir, failed_extract, landing_root
 from connectors.landing_schemas import REJECTS_TABLE, TABLES_BY_SOURCE_TYPE
 from expectations.suites import (
     BLOCKING,
@@ -297,10 +297,10 @@ def run_checks(cfg: VigieConfig, day: dt.date) -> ChecksResult:
         outcomes.append(_outcome(spec, asset, res))
 
     # 1. Landed batches of every enabled source.
-    landing = cfg.path(cfg.outputs.landing)
+    landing = landing_root(cfg)
     specs: dict[str, SuiteSpec] = {}
     for source in sorted((s for s in cfg.sources if s.enabled), key=lambda s: s.id):
-        batch = landing / source.id / f"day={day.isoformat()}"
+        batch = batch_dir(landing, source.id, day)
         start, end = _windows(cfg, source, day)
         params = {P_SOURCE_ID: [source.id], P_WINDOW_START: start, P_WINDOW_END: end}
         failed = failed_extract(landing, source.id, day)

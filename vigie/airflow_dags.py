@@ -47,6 +47,7 @@ from airflow.sdk import (
     task,
 )
 
+from vigie import source_types
 from vigie.config import VigieConfig, load_config
 from vigie.intervals import NIGHTLY_CRON
 
@@ -54,17 +55,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DUCKDB_POOL = "vigie_duckdb"
 # Celery queue of every DuckDB writer; LocalExecutor ignores queues.
 DUCKDB_QUEUE = os.environ.get("VIGIE_DUCKDB_QUEUE", "duckdb")
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "telephony": (
-        "asterisk_queue_log",
-        "asterisk_cdr_csv",
-        "asterisk_queue_log_sql",
-        "asterisk_cdr_sql",
-        "wazo_cdr",
-    ),
-    "email": ("maildir", "imap", "mbox"),
-    "ticketing": ("glpi_sql", "request_register", "satisfaction_survey"),
-}
+# One extract DAG and one landing asset per family of source types (vigie/source_types.py).
+FAMILIES: dict[str, tuple[str, ...]] = dict(source_types.families())
 LANDING_ASSETS = {family: Asset(f"vigie://landing/{family}") for family in FAMILIES}
 MARTS_ASSET = Asset("vigie://warehouse/marts")
 CHECKS_ASSET = Asset("vigie://checks/passed")
@@ -164,7 +156,7 @@ def _extract_one(source_id: str, context: dict[str, Any], day_of: DayRule) -> di
     """Land one night of one source; on failure leave the night's failure marker, then raise
     (Airflow retries; the marker goes away when a retry lands)."""
     from connectors.extract import extract_source, find_source
-    from connectors.landing import record_failed_extract
+    from connectors.landing_layout import landing_root, record_failed_extract
 
     conf = current_config()
     day = day_of(context, conf)
@@ -173,7 +165,7 @@ def _extract_one(source_id: str, context: dict[str, Any], day_of: DayRule) -> di
     except Exception as exc:
         source = find_source(conf, source_id)
         record_failed_extract(
-            conf.path(conf.outputs.landing), source_id, source.type, day,
+            landing_root(conf), source_id, source.type, day,
             f"{type(exc).__name__}: {exc}",
         )
         raise
@@ -186,9 +178,9 @@ def _extract_one(source_id: str, context: dict[str, Any], day_of: DayRule) -> di
 
 
 def _failed_sources(conf: VigieConfig, source_ids: list[str], day: dt.date) -> dict[str, str]:
-    from connectors.landing import failed_extract
+    from connectors.landing_layout import failed_extract, landing_root
 
-    root = conf.path(conf.outputs.landing)
+    root = landing_root(conf)
     out = {}
     for source_id in source_ids:
         marker = failed_extract(root, source_id, day)
@@ -262,12 +254,12 @@ def _extract_dag(
             Whether the night was built already is read now, before the announcement: only a
             landing that comes after the night's build needs ``rebuild_night`` (read later, the
             build this very announcement starts would look like an earlier one)."""
-            from connectors.landing import night_built
+            from connectors.landing_layout import landing_root, night_built
 
             conf = current_config()
             day = day_of(context, conf)
             failed = _failed_sources(conf, source_ids, day)
-            built = night_built(conf.path(conf.outputs.landing), day)
+            built = night_built(landing_root(conf), day)
             _mark(context, asset, day, failed_sources=sorted(failed))
             return {"day": day.isoformat(), "failed_sources": failed, "night_was_built": built}
 
@@ -312,7 +304,7 @@ def _extract_dag(
     return dag
 
 
-DROPPED_EXPORT_TYPES = ("request_register", "satisfaction_survey")
+DROPPED_EXPORT_TYPES = source_types.type_names(lands_when_dropped=True)
 
 
 def build_dropped_exports_dag() -> DAG | None:
@@ -322,6 +314,7 @@ def build_dropped_exports_dag() -> DAG | None:
     source (no DAG)."""
     from airflow.sdk import AssetWatcher
 
+    from connectors.landing_layout import WATCH_FILE, landing_root, source_state_path
     from vigie.export_watch import ExportFilesChanged
 
     cfg = current_config()
@@ -335,7 +328,7 @@ def build_dropped_exports_dag() -> DAG | None:
                 name=f"vigie_dropped_{s.id}",
                 trigger=ExportFilesChanged(
                     pattern=str(cfg.path(s.path)),
-                    state_path=str(cfg.path(cfg.outputs.landing) / s.id / "_watch.json"),
+                    state_path=str(source_state_path(landing_root(cfg), s.id, WATCH_FILE)),
                     poll_seconds=float(cfg.schedule.export_poll_seconds),
                 ),
             )],
@@ -379,11 +372,11 @@ def _step_task(
 
 # The steps import their heavy parts (dbt, GX, DuckDB) when they run, never at parse time.
 def _transform_step(cfg: VigieConfig, day: dt.date) -> str:
-    from connectors.landing import record_night_built
+    from connectors.landing_layout import landing_root, record_night_built
     from vigie.transform import run_transform
 
     run_transform(cfg, day)
-    record_night_built(cfg.path(cfg.outputs.landing), day)
+    record_night_built(landing_root(cfg), day)
     return day.isoformat()
 
 

@@ -23,7 +23,8 @@ import shutil
 from pathlib import Path
 
 from vigie.config import VigieConfig, load_config
-from vigie.transform import run_dbt, warehouse_path
+from vigie.transform import run_dbt
+from vigie.warehouse_config import warehouse_path
 
 SITE_DIR = "dbt_docs"
 

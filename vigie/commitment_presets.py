@@ -8,85 +8,79 @@ Two readings of domain.md's table are settled in DECISIONLOG.md (Part 2, "Preset
 pinned by tests/config/test_commitment_presets.py: Marianne's "about 20-25 s" is 20 s (the
 stricter end; a site overrides to 25 s), and Services Publics+'s acknowledgement of an electronic
 request is for channel ``online`` only, not ``email``.
+
+Each preset is written as a configuration file's ``commitments:`` entries would be (plain data,
+no import of ``vigie.config``): ``vigie.config`` validates them into ``PRESETS`` with the same
+model as a site's own commitments, and this module never depends on it (no import cycle).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Any
 
-from vigie.config import Commitment, Target
-
-_SINCE = dt.date(2000, 1, 1)
-
-PRESETS: dict[str, list[Commitment]] = {
+PRESET_ENTRIES: dict[str, list[dict[str, Any]]] = {
     "marianne": [
-        Commitment(
-            id="marianne_letter_response",
-            label="Courriers : réponse sous 15 jours ouvrés",
-            channel="letter",
-            metric="first_response",
-            target=Target(value=15, unit="business_days"),
-            threshold=0.9,
-            min_volume=5,
-            reference="Référentiel Marianne",
-            valid_from=_SINCE,
-        ),
-        Commitment(
-            id="marianne_email_response",
-            label="Courriels : réponse sous 5 jours ouvrés",
-            channel="email",
-            metric="first_response",
-            target=Target(value=5, unit="business_days"),
-            threshold=0.9,
-            min_volume=5,
-            reference="Référentiel Marianne",
-            valid_from=_SINCE,
-        ),
-        Commitment(
-            id="marianne_phone_pickup_20s",
-            label="Téléphone : décroché en moins de 5 sonneries (20 s)",
-            channel="phone",
-            metric="first_response",
-            target=Target(value=20, unit="seconds"),
-            threshold=0.8,
-            min_volume=20,
-            reference="Référentiel Marianne",
-            valid_from=_SINCE,
-        ),
+        {
+            "id": "marianne_letter_response",
+            "label": "Courriers : réponse sous 15 jours ouvrés",
+            "channel": "letter",
+            "metric": "first_response",
+            "target": {"value": 15, "unit": "business_days"},
+            "threshold": 0.9,
+            "min_volume": 5,
+            "reference": "Référentiel Marianne",
+        },
+        {
+            "id": "marianne_email_response",
+            "label": "Courriels : réponse sous 5 jours ouvrés",
+            "channel": "email",
+            "metric": "first_response",
+            "target": {"value": 5, "unit": "business_days"},
+            "threshold": 0.9,
+            "min_volume": 5,
+            "reference": "Référentiel Marianne",
+        },
+        {
+            "id": "marianne_phone_pickup_20s",
+            "label": "Téléphone : décroché en moins de 5 sonneries (20 s)",
+            "channel": "phone",
+            "metric": "first_response",
+            "target": {"value": 20, "unit": "seconds"},
+            "threshold": 0.8,
+            "min_volume": 20,
+            "reference": "Référentiel Marianne",
+        },
     ],
     "services_publics_plus": [
-        Commitment(
-            id="spp_online_acknowledgement",
-            label="Demandes électroniques : accusé de réception sous 1 semaine",
-            channel="online",
-            metric="acknowledgement",
-            target=Target(value=1, unit="weeks"),
-            threshold=0.9,
-            min_volume=5,
-            reference="Services Publics+ engagement 5",
-            valid_from=_SINCE,
-        ),
-        Commitment(
-            id="spp_letter_acknowledgement",
-            label="Courriers : accusé de réception sous 2 semaines",
-            channel="letter",
-            metric="acknowledgement",
-            target=Target(value=2, unit="weeks"),
-            threshold=0.9,
-            min_volume=5,
-            reference="Services Publics+ engagement 5",
-            valid_from=_SINCE,
-        ),
-        Commitment(
-            id="spp_phone_pickup_rate",
-            label="Téléphone : taux de décroché d'au moins 85 %",
-            channel="phone",
-            metric="first_response",
-            target=None,
-            threshold=0.85,
-            min_volume=20,
-            reference="Services Publics+ plan téléphone",
-            valid_from=_SINCE,
-        ),
+        {
+            "id": "spp_online_acknowledgement",
+            "label": "Demandes électroniques : accusé de réception sous 1 semaine",
+            "channel": "online",
+            "metric": "acknowledgement",
+            "target": {"value": 1, "unit": "weeks"},
+            "threshold": 0.9,
+            "min_volume": 5,
+            "reference": "Services Publics+ engagement 5",
+        },
+        {
+            "id": "spp_letter_acknowledgement",
+            "label": "Courriers : accusé de réception sous 2 semaines",
+            "channel": "letter",
+            "metric": "acknowledgement",
+            "target": {"value": 2, "unit": "weeks"},
+            "threshold": 0.9,
+            "min_volume": 5,
+            "reference": "Services Publics+ engagement 5",
+        },
+        {
+            "id": "spp_phone_pickup_rate",
+            "label": "Téléphone : taux de décroché d'au moins 85 %",
+            "channel": "phone",
+            "metric": "first_response",
+            "target": None,
+            "threshold": 0.85,
+            "min_volume": 20,
+            "reference": "Services Publics+ plan téléphone",
+        },
     ],
 }

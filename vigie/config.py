@@ -17,7 +17,7 @@ import datetime as dt
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -28,6 +28,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from vigie.commitment_presets import PRESET_ENTRIES
 
 CHANNELS = ("phone", "email", "online", "letter", "counter", "other")
 Channel = Literal["phone", "email", "online", "letter", "counter", "other"]
@@ -57,20 +59,6 @@ Metric = Literal["first_response", "acknowledgement", "resolution"]
 # classifies suggestions yet, so 'suggestion' is not a kind (docs/configuration.md).
 RequestKind = Literal["complaint"]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-SOURCE_TYPES = (
-    "asterisk_queue_log",
-    "asterisk_cdr_csv",
-    "maildir",
-    "glpi_sql",
-    "request_register",
-    "satisfaction_survey",
-    "asterisk_queue_log_sql",
-    "asterisk_cdr_sql",
-    "wazo_cdr",
-    "imap",
-    "mbox",
-)
-
 CDR_COLUMN_NAMES = frozenset(
     "accountcode src dst dcontext clid channel dstchannel lastapp lastdata start answer end "
     "duration billsec disposition amaflags uniqueid userfield peeraccount linkedid sequence".split()
@@ -218,6 +206,13 @@ class Commitment(_Strict):
         return self
 
 
+# The ready-made commitments (vigie/commitment_presets.py), validated as a site's own are.
+PRESETS: dict[str, list[Commitment]] = {
+    name: [Commitment.model_validate(entry) for entry in entries]
+    for name, entries in PRESET_ENTRIES.items()
+}
+
+
 # Alsace and Moselle: the package knows '57' (Moselle) and '6AE' (Collectivité européenne
 # d'Alsace, ex-67 and 68). Configurations may name the old department numbers.
 SUBDIVISION_ALIASES = {"67": "6AE", "68": "6AE"}
@@ -261,7 +256,10 @@ class Collectivite(_Strict):
         return v
 
 
-class _Source(_Strict):
+class SourceModel(_Strict):
+    """Keys every source type shares; each type's model adds its own and its ``type`` literal
+    (the registry of types and what they land: vigie/source_types.py)."""
+
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
     enabled: bool = True
     # What people call the source ("Standard téléphonique", "Messagerie de la mairie"): shown
@@ -273,7 +271,7 @@ class _Source(_Strict):
         return self.name or self.id
 
 
-class AsteriskQueueLogSource(_Source):
+class AsteriskQueueLogSource(SourceModel):
     type: Literal["asterisk_queue_log"]
     path: str  # a file, or a glob of rotated files (queue_log, queue_log.1 ...)
     queues: dict[str, str]  # queue name -> service code
@@ -285,7 +283,7 @@ class AsteriskQueueLogSource(_Source):
     overlap_seconds: int = Field(default=3600, ge=0)
 
 
-class AsteriskQueueLogSqlSource(_Source):
+class AsteriskQueueLogSqlSource(SourceModel):
     """Asterisk realtime queue_log table (PostgreSQL, MySQL/MariaDB) through SQLAlchemy."""
 
     type: Literal["asterisk_queue_log_sql"]
@@ -323,7 +321,7 @@ class _CdrCallModel(_Strict):
         return self
 
 
-class AsteriskCdrSqlSource(_Source, _CdrCallModel):
+class AsteriskCdrSqlSource(SourceModel, _CdrCallModel):
     """Asterisk SQL cdr table (Asterisk start/answer/"end" or FreePBX calldate schema)."""
 
     type: Literal["asterisk_cdr_sql"]
@@ -332,7 +330,7 @@ class AsteriskCdrSqlSource(_Source, _CdrCallModel):
     timezone: str | None = None  # zone of naive timestamps; None = the collectivité's
 
 
-class WazoCdrSource(_Source, _CdrCallModel):
+class WazoCdrSource(SourceModel, _CdrCallModel):
     """Wazo call-logd GET /1.0/cdr (token: the password of the Airflow connection).
 
     A CDR-only Wazo site maps ``call_direction`` (landed as ``dcontext``: ``inbound``) to a
@@ -346,7 +344,7 @@ class WazoCdrSource(_Source, _CdrCallModel):
     verify_tls: bool = True
 
 
-class AsteriskCdrCsvSource(_Source, _CdrCallModel):
+class AsteriskCdrCsvSource(SourceModel, _CdrCallModel):
     type: Literal["asterisk_cdr_csv"]
     path: str
     # Required, never guessed: cdr.conf's usegmtime=yes (Asterisk's sample config) writes UTC,
@@ -384,7 +382,7 @@ class Mailbox(_Strict):
     address: str | None = None
 
 
-class MaildirSource(_Source):
+class MaildirSource(SourceModel):
     type: Literal["maildir"]
     path: str
     mailboxes: list[Mailbox] = Field(min_length=1)
@@ -406,7 +404,7 @@ class ImapMailbox(_Strict):
     connection_id: str | None = None  # default: the source's connection_id
 
 
-class ImapSource(_Source):
+class ImapSource(SourceModel):
     type: Literal["imap"]
     connection_id: str  # Airflow connection: host, port, login, password; extra.security
     mailboxes: list[ImapMailbox] = Field(min_length=1)
@@ -422,7 +420,7 @@ class MboxMailbox(_Strict):
     address: str | None = None
 
 
-class MboxSource(_Source):
+class MboxSource(SourceModel):
     type: Literal["mbox"]
     path: str
     mailboxes: list[MboxMailbox] = Field(min_length=1)
@@ -438,7 +436,7 @@ DEFAULT_REQUEST_TYPES: dict[int, Channel] = {
 }
 
 
-class GlpiSqlSource(_Source):
+class GlpiSqlSource(SourceModel):
     type: Literal["glpi_sql"]
     path: str | None = None  # a SQLite file (demo, tests)
     connection_id: str | None = None  # an Airflow connection to the GLPI database (read-only)
@@ -470,7 +468,7 @@ class GlpiSqlSource(_Source):
 
 
 # -- tabular exports: courrier registers and satisfaction surveys (CSV or XLSX) -------------
-class _TabularSource(_Source):
+class _TabularSource(SourceModel):
     path: str  # one export file, or a glob of several (.csv, .txt or .xlsx)
     sheet: str | None = None  # XLSX sheet name; default the first sheet
     encoding: Literal["auto", "utf-8", "latin-1", "cp1252"] = "auto"  # auto: BOM, UTF-8, else 1252
@@ -539,6 +537,16 @@ Source = Annotated[
     | WazoCdrSource,
     Field(discriminator="type"),
 ]
+
+
+def source_type_name(model: type[SourceModel]) -> str:
+    """The ``type:`` value that selects ``model`` (the single value of its ``type`` literal)."""
+    (name,) = get_args(model.model_fields["type"].annotation)
+    return str(name)
+
+
+# The discriminator values, from the union itself (vigie/source_types.py registers each type).
+SOURCE_TYPES: tuple[str, ...] = tuple(source_type_name(m) for m in get_args(get_args(Source)[0]))
 
 
 class BiPostgres(_Strict):
@@ -776,8 +784,6 @@ class VigieConfig(_Strict):
         changing a preset "from 1 March" keeps history judged by the preset. Sorted by
         valid_from so that a mapping built by id keeps each id's latest version.
         """
-        from vigie.commitment_presets import PRESETS
-
         merged: list[Commitment] = []
         for name in self.presets:
             for c in PRESETS[name]:
@@ -896,10 +902,7 @@ def parse_config(data: Any, path: Path | str = "<memory>") -> VigieConfig:
                 msg = f"expected {err['ctx']['expected']}, got {err.get('input')!r}"
             problems.append((_key(loc, data), msg))
         raise ConfigError(path, problems) from None
-    presets_unknown = [p for p in cfg.presets]
-    from vigie.commitment_presets import PRESETS
-
-    bad = [p for p in presets_unknown if p not in PRESETS]
+    bad = [p for p in cfg.presets if p not in PRESETS]
     if bad:
         raise ConfigError(path, [("presets", f"unknown preset(s) {bad}; expected some of {sorted(PRESETS)}")])
     return cfg

@@ -49,7 +49,7 @@ def read_state(state_path: str) -> Signature | None:
 
 
 def write_state(state_path: str, signature: Signature) -> None:
-    from connectors.landing import write_json_atomic
+    from connectors.landing_layout import write_json_atomic
 
     write_json_atomic(Path(state_path), {"files": signature})
 

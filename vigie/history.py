@@ -126,7 +126,7 @@ def record_history(cfg: VigieConfig, day: dt.date) -> dict[str, int]:
     Returns the rows written (or versions seen) per history table.
     """
     from vigie.retention import history_frozen_before
-    from vigie.transform import warehouse_path
+    from vigie.warehouse_config import warehouse_path
 
     frozen_before = history_frozen_before(cfg, day)
     con = duckdb.connect(str(warehouse_path(cfg)))

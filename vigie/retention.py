@@ -4,7 +4,9 @@
 ``<landing>/<source_id>/day=D/`` stay on disk. The marts are rebuilt every night from what is
 landed, so a purged period leaves the marts; its final indicators stay in the warehouse table
 ``history.service_indicators`` (with exclusions and commitment versions, vigie/history.py),
-which dbt never rebuilds and this module never purges.
+which dbt never rebuilds and this module never purges. This module is the policy (which nights
+purge, up to which day); the deletions themselves follow the landing layout
+(connectors/landing_layout.py, ``delete_batches_before``).
 
 Rules (DECISIONLOG Part 6, "Retention"):
 
@@ -23,16 +25,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import secrets
-import shutil
 from pathlib import Path
 
+from connectors.landing_layout import (
+    delete_batches_before,
+    landing_root,
+    newest_landed_day,
+    remove_purge_leftovers,
+)
 from vigie.config import VigieConfig
 
 log = logging.getLogger(__name__)
 
-PURGE_PREFIX = ".purge-"
 # Periods starting less than this before the oldest kept batch day are no longer rewritten in
 # history.service_indicators: a request landed in a purged batch may still count in a later
 # period through its deadline (counted_on; the presets' longest target, 15 business days, stays
@@ -42,10 +46,7 @@ HISTORY_FREEZE_MARGIN = dt.timedelta(days=31)
 
 def newest_landed_night(cfg: VigieConfig) -> dt.date | None:
     """The latest ``day=`` of any real source's landed batch (None: nothing landed)."""
-    from vigie.transform import landed_batch_dirs, landing_root
-
-    days = [d for d, _ in landed_batch_dirs(landing_root(cfg), dt.date.max)]
-    return max(days) if days else None
+    return newest_landed_day(landing_root(cfg))
 
 
 def purge_cutoff(cfg: VigieConfig, day: dt.date) -> dt.date | None:
@@ -76,21 +77,14 @@ def history_frozen_before(cfg: VigieConfig, day: dt.date) -> dt.date | None:
 
 def purge_landed_batches(cfg: VigieConfig, day: dt.date) -> list[Path]:
     """Delete the batches older than the retention for night ``day``; return their paths."""
-    from vigie.transform import landed_batch_dirs, landing_root
-
     root = landing_root(cfg)
-    _remove_leftovers(root)
     cutoff = purge_cutoff(cfg, day)
     if cutoff is None:
+        remove_purge_leftovers(root)
         if cfg.retention.landed_days is not None:
             log.info("night %s is older than the newest landed night: no purge (backfill)", day)
         return []
-    removed: list[Path] = []
-    for _, batch in landed_batch_dirs(root, cutoff - dt.timedelta(days=1)):
-        aside = batch.with_name(f"{PURGE_PREFIX}{batch.name}-{secrets.token_hex(4)}")
-        os.rename(batch, aside)  # atomic: the batch leaves the day=* glob whole
-        shutil.rmtree(aside)
-        removed.append(batch)
+    removed = delete_batches_before(root, cutoff)
     if removed:
         log.info(
             "night %s: purged %d landed batch(es) before %s (retention %d days): %s",
@@ -98,14 +92,3 @@ def purge_landed_batches(cfg: VigieConfig, day: dt.date) -> list[Path]:
             ", ".join(f"{p.parent.name}/{p.name}" for p in removed),
         )
     return removed
-
-
-def _remove_leftovers(root: Path) -> None:
-    """Delete ``.purge-*`` directories left by a purge interrupted between rename and delete."""
-    if not root.is_dir():
-        return
-    for source_dir in root.iterdir():
-        if source_dir.is_dir() and not source_dir.name.startswith("."):
-            for leftover in source_dir.glob(f"{PURGE_PREFIX}*"):
-                if leftover.is_dir():
-                    shutil.rmtree(leftover, ignore_errors=True)

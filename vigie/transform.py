@@ -1,14 +1,14 @@
-"""Nightly transform: configuration tables, then ``dbt build`` of the whole project, in-process.
+"""Nightly transform: ``dbt build`` of the whole project, in-process, and the night's sequence.
+
+This module runs dbt; it knows nothing of the landing's layout (connectors/landing_layout.py),
+of the configuration tables (vigie/warehouse_config.py), of the history schema
+(vigie/history.py) or of retention (vigie/retention.py): ``run_transform`` only calls them in
+order.
 
 Why in-process (``dbtRunner``) and not a ``dbt`` subprocess: the local runner and the Airflow
 task call this once per night, often for many nights in a row (backfills); in one process dbt
 keeps its partial-parse state in ``target/`` and skips the Python start-up, so a repeated build
 costs a few seconds.
-
-Why the calendar range is derived from the landing rather than from the run day alone: the
-day indices of the calendar are running counts from ``calendar_start``; only their differences
-matter, but a range that depends on the landing state only (and on the day) keeps every table
-byte-identical between two runs of the same night on the same data.
 """
 
 from __future__ import annotations
@@ -16,29 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
-import zoneinfo
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from connectors.landing_schemas import ALL_TABLES, REJECTS, REJECTS_TABLE
+from connectors.landing_layout import ensure_empty_landing_tables, landing_root
 from vigie.config import VigieConfig
+from vigie.history import record_history
 from vigie.intervals import night_for_day
-from vigie.sql_values import first_value
-from vigie.warehouse_config import load_config_tables
+from vigie.retention import purge_landed_batches
+from vigie.warehouse_config import load_night_config, warehouse_path
 
 # VIGIE_DBT_PROJECT_DIR lets a developer build a copy of the project (same profile layout).
 DBT_PROJECT_DIR = Path(
     os.environ.get("VIGIE_DBT_PROJECT_DIR") or Path(__file__).resolve().parent.parent / "dbt_project"
 )
-EMPTY_SOURCE_DIR = "_empty"
-EMPTY_DAY = dt.date(1900, 1, 1)
-CALENDAR_MARGIN_BEFORE = dt.timedelta(days=31)
-CALENDAR_MARGIN_AFTER = dt.timedelta(days=400)
 # Whether run_day and as_of go on dbt's command line as well as into config.settings. A var that
 # changes every night costs dbt a full re-parse (measured: about 2.8 s a night), so by default
 # they do not: every model reads them through the macros run_day() / as_of()
@@ -46,7 +37,6 @@ CALENDAR_MARGIN_AFTER = dt.timedelta(days=400)
 # them too (same results; useful to compare or to debug a model with `dbt compile`).
 NIGHT_VARS_ON_COMMAND_LINE = os.environ.get("VIGIE_DBT_NIGHT_VARS", "0") == "1"
 STABLE_VARS = ("timezone", "landing_root", "email_thread_window_days")
-_DAY_DIR = re.compile(r"^day=(\d{4}-\d{2}-\d{2})$")
 
 
 class TransformFailed(RuntimeError):
@@ -56,14 +46,6 @@ class TransformFailed(RuntimeError):
         self.failed_nodes = list(failed_nodes)
         lines = "\n".join(f"  - {n}" for n in self.failed_nodes) or f"  (no node result) {detail}"
         super().__init__(f"dbt build for night {day.isoformat()} failed:\n{lines}")
-
-
-def warehouse_path(cfg: VigieConfig) -> Path:
-    return cfg.path(cfg.outputs.warehouse)
-
-
-def landing_root(cfg: VigieConfig) -> Path:
-    return cfg.path(cfg.outputs.landing)
 
 
 def dbt_vars(cfg: VigieConfig, day: dt.date) -> dict[str, str]:
@@ -77,95 +59,6 @@ def dbt_vars(cfg: VigieConfig, day: dt.date) -> dict[str, str]:
         # Stable from night to night: passing it keeps dbt's partial parse.
         "email_thread_window_days": str(cfg.email.thread_window_days),
     }
-
-
-def landed_batch_dirs(root: Path, up_to: dt.date) -> list[tuple[dt.date, Path]]:
-    """(day, directory) of every landed batch of a real source with day <= up_to.
-
-    The `_empty` placeholders and temp/aside directories of an atomic landing are skipped; later
-    nights are ignored so that re-running an old night sees the landing as it was known then.
-    """
-    found = []
-    if root.is_dir():
-        for source_dir in sorted(root.iterdir()):
-            if not source_dir.is_dir() or source_dir.name.startswith(("_", ".")):
-                continue
-            for part in sorted(source_dir.iterdir()):
-                m = _DAY_DIR.match(part.name)
-                if m and part.is_dir():
-                    day = dt.date.fromisoformat(m.group(1))
-                    if day <= up_to:
-                        found.append((day, part))
-    return found
-
-
-# Landed tables whose rows can be much older than their batch's night, and the instant that
-# starts their clock: a GLPI ticket modified tonight may be years old; a courrier register lands
-# letters received up to lookback_days (400) before the night; the first read of an IMAP folder
-# (or an mbox) lands its whole history in the first night's batch.
-OLD_ROW_INSTANTS: dict[str, str] = {
-    "glpi_tickets": 'least("date", date_creation)',
-    "register_requests": "received_at",
-    "email_messages": "received_at",
-}
-
-
-def earliest_landed_row_day(batches: list[tuple[dt.date, Path]], tz: str) -> dt.date | None:
-    """Local date of the oldest row of ``OLD_ROW_INSTANTS`` landed in ``batches``: a request's
-    clock must start on a calendar that covers its receipt."""
-    firsts = []
-    con = duckdb.connect()
-    try:
-        for table, instant in OLD_ROW_INSTANTS.items():
-            files = [str(d / f"{table}.parquet") for _, d in batches if (d / f"{table}.parquet").exists()]
-            if files:
-                first = first_value(con.execute(
-                    f"select min({instant}) from read_parquet(?, union_by_name = true)", [files]
-                ))
-                if first is not None:
-                    firsts.append(first)
-    finally:
-        con.close()
-    if not firsts:
-        return None
-    return min(firsts).astimezone(zoneinfo.ZoneInfo(tz)).date()
-
-
-def calendar_range(cfg: VigieConfig, day: dt.date) -> tuple[dt.date, dt.date]:
-    """[min(earliest landed day, oldest landed ticket, letter or message, day) - 31 days,
-    day + 400 days].
-
-    Only batches up to `day` count: the range is a function of the landing as known that night.
-    """
-    batches = landed_batch_dirs(landing_root(cfg), day)
-    candidates = [day, *(d for d, _ in batches)]
-    oldest_row_day = earliest_landed_row_day(batches, cfg.collectivite.timezone)
-    if oldest_row_day is not None:
-        candidates.append(oldest_row_day)
-    return min(candidates) - CALENDAR_MARGIN_BEFORE, day + CALENDAR_MARGIN_AFTER
-
-
-def ensure_empty_landing_tables(root: Path) -> None:
-    """One typed, empty Parquet file per landing table under `<landing>/_empty/day=1900-01-01/`.
-
-    The staging models glob `<landing>/*/day=*/<table>.parquet` (macros/landing_scan.sql): a
-    site without GLPI, or a first night before any extract, still gets a well-typed empty
-    relation instead of "No files found". Written atomically, and only when missing or stale.
-    """
-    target = root / EMPTY_SOURCE_DIR / f"day={EMPTY_DAY.isoformat()}"
-    target.mkdir(parents=True, exist_ok=True)
-    tables: dict[str, pa.Schema] = {**ALL_TABLES, REJECTS_TABLE: REJECTS}
-    for name, schema in tables.items():
-        path = target / f"{name}.parquet"
-        if path.exists():
-            try:
-                if pq.read_schema(path).equals(schema, check_metadata=False):
-                    continue
-            except (OSError, pa.ArrowInvalid):
-                pass
-        tmp = path.with_suffix(".parquet.tmp")
-        pq.write_table(schema.empty_table(), tmp)
-        os.replace(tmp, path)
 
 
 def _run_dbt(args: list[str], warehouse: Path) -> object:
@@ -245,17 +138,9 @@ def run_transform(cfg: VigieConfig, day: dt.date) -> None:
     warehouse = warehouse_path(cfg)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     ensure_empty_landing_tables(landing_root(cfg))
-    start, end = calendar_range(cfg, day)
-    con = duckdb.connect(str(warehouse))
-    try:
-        load_config_tables(con, cfg, start, end, run_day=day)
-    finally:
-        con.close()
+    load_night_config(cfg, day, warehouse)
     run_dbt(cfg, day, ["build", "--exclude", "resource_type:unit_test"])
     # Only after a successful build (run_dbt raised otherwise): record the history, then purge
     # the landed batches older than the retention (vigie/retention.py).
-    from vigie.history import record_history
-    from vigie.retention import purge_landed_batches
-
     record_history(cfg, day)
     purge_landed_batches(cfg, day)

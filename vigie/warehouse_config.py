@@ -9,17 +9,25 @@ ours, so Alsace-Moselle and the overseas departments are right without maintenan
 
 Every table is replaced inside one transaction: a failed load leaves the previous night's
 configuration in place, never a half-written one.
+
+Why the calendar range is derived from the landing rather than from the run day alone: the
+day indices of the calendar are running counts from ``calendar_start``; only their differences
+matter, but a range that depends on the landing state only (and on the day) keeps every table
+byte-identical between two runs of the same night on the same data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import holidays
 
+from connectors.landing_layout import landed_batch_dirs, landing_root
 from vigie.config import (
     SUBDIVISION_ALIASES,
     WEEKDAYS,
@@ -36,6 +44,7 @@ from vigie.config import (
     WazoCdrSource,
 )
 from vigie.intervals import night_for_day
+from vigie.sql_values import first_value
 
 # (table, DDL column list). Types are explicit so that an empty table still has the types
 # the dbt models and contracts expect.
@@ -187,3 +196,67 @@ def load_config_tables(
     except BaseException:
         con.execute("rollback")
         raise
+
+
+CALENDAR_MARGIN_BEFORE = dt.timedelta(days=31)
+CALENDAR_MARGIN_AFTER = dt.timedelta(days=400)
+# Landed tables whose rows can be much older than their batch's night, and the instant that
+# starts their clock: a GLPI ticket modified tonight may be years old; a courrier register lands
+# letters received up to lookback_days (400) before the night; the first read of an IMAP folder
+# (or an mbox) lands its whole history in the first night's batch.
+OLD_ROW_INSTANTS: dict[str, str] = {
+    "glpi_tickets": 'least("date", date_creation)',
+    "register_requests": "received_at",
+    "email_messages": "received_at",
+}
+
+
+def earliest_landed_row_day(batches: list[tuple[dt.date, Path]], tz: str) -> dt.date | None:
+    """Local date of the oldest row of ``OLD_ROW_INSTANTS`` landed in ``batches``: a request's
+    clock must start on a calendar that covers its receipt."""
+    firsts = []
+    con = duckdb.connect()
+    try:
+        for table, instant in OLD_ROW_INSTANTS.items():
+            files = [str(d / f"{table}.parquet") for _, d in batches if (d / f"{table}.parquet").exists()]
+            if files:
+                first = first_value(con.execute(
+                    f"select min({instant}) from read_parquet(?, union_by_name = true)", [files]
+                ))
+                if first is not None:
+                    firsts.append(first)
+    finally:
+        con.close()
+    if not firsts:
+        return None
+    oldest: dt.datetime = min(firsts)
+    return oldest.astimezone(zoneinfo.ZoneInfo(tz)).date()
+
+
+def calendar_range(cfg: VigieConfig, day: dt.date) -> tuple[dt.date, dt.date]:
+    """[min(earliest landed day, oldest landed ticket, letter or message, day) - 31 days,
+    day + 400 days].
+
+    Only batches up to `day` count: the range is a function of the landing as known that night.
+    """
+    batches = landed_batch_dirs(landing_root(cfg), day)
+    candidates = [day, *(d for d, _ in batches)]
+    oldest_row_day = earliest_landed_row_day(batches, cfg.collectivite.timezone)
+    if oldest_row_day is not None:
+        candidates.append(oldest_row_day)
+    return min(candidates) - CALENDAR_MARGIN_BEFORE, day + CALENDAR_MARGIN_AFTER
+
+
+def warehouse_path(cfg: VigieConfig) -> Path:
+    """The DuckDB warehouse file (``outputs.warehouse``), resolved against the config file."""
+    return cfg.path(cfg.outputs.warehouse)
+
+
+def load_night_config(cfg: VigieConfig, day: dt.date, warehouse: Path) -> None:
+    """The config tables of night ``day`` in ``warehouse``, over its calendar range."""
+    start, end = calendar_range(cfg, day)
+    con = duckdb.connect(str(warehouse))
+    try:
+        load_config_tables(con, cfg, start, end, run_day=day)
+    finally:
+        con.close()

@@ -41,12 +41,12 @@ from imap_tools.imap_utf7 import utf7_encode
 from connectors.email.collect import MessageCollector
 from connectors.extract import SourceUnavailable
 from connectors.landing import ExtractResult
+from connectors.landing_layout import IMAP_STATE_FILE, landing_root, source_state_path
 from connectors.pseudonymise import Pseudonymiser
 from vigie.config import ImapMailbox, ImapSource, VigieConfig
 from vigie.intervals import NightInterval
 from vigie.secrets import ConnectionInfo, get_connection
 
-STATE_FILE = "_imap_state.json"
 # Headers the parser uses; nothing else (no body, no Received chain) is fetched.
 HEADER_FIELDS = (
     "FROM TO CC DATE SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES AUTO-SUBMITTED X-AUTOREPLY "
@@ -92,7 +92,7 @@ def _imap_date(day: dt.date) -> str:
 
 
 def state_path(cfg: VigieConfig, source: ImapSource) -> Path:
-    return cfg.path(cfg.outputs.landing) / source.id / STATE_FILE
+    return source_state_path(landing_root(cfg), source.id, IMAP_STATE_FILE)
 
 
 def load_state(path: Path) -> dict[str, Any]:

@@ -56,7 +56,8 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-STATE_FILE = "_state.json"
+from connectors.landing_layout import FILE_POSITIONS_FILE, source_state_path
+
 STATE_VERSION = 2  # 2: stops added (a version-1 state is ignored: one full read)
 TAIL_BYTES = 64
 # One checkpoint and one stop per UTC hour start: a night then reads its 24 hours plus the
@@ -65,7 +66,7 @@ STEP_SECONDS = 3_600
 
 
 def state_path(landing_root: Path, source_id: str) -> Path:
-    return Path(landing_root) / source_id / STATE_FILE
+    return source_state_path(landing_root, source_id, FILE_POSITIONS_FILE)
 
 
 def _sha(data: bytes) -> str:

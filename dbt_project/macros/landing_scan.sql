@@ -1,10 +1,11 @@
 {#-
     landing_scan(table_name): every landed batch of one landing table, as one relation.
 
-    Reads `<landing_root>/*/day=*/<table_name>.parquet` (every source, every night's day) with
-    hive partitioning, so each row carries the `day` of the batch that landed it, and
-    union_by_name, so a batch written before a column was added still reads (missing columns
-    come back null).
+    Reads `<landing_root>/*/day=*/<table_name>.parquet` (every source, every night's day: the
+    layout of connectors/landing_layout.py, DBT_BATCH_GLOB, which
+    tests/connectors/test_landing_layout.py holds this macro to) with hive partitioning, so
+    each row carries the `day` of the batch that landed it, and union_by_name, so a batch
+    written before a column was added still reads (missing columns come back null).
 
     Only batches with day <= run_day() (var 'run_day', else config.settings.run_day) are read. WHY: the nightly transform must answer
     "what did we know as of this night". Re-running night D after nights D+1, D+2... have landed
@@ -12,8 +13,8 @@
     version) and change the marts of D after they were published and alerted on. Filtering on
     the hive partition also lets DuckDB skip the later files entirely (partition pruning).
 
-    vigie/transform.py keeps one typed, empty file per table at
-    `<landing_root>/_empty/day=1900-01-01/<table>.parquet`, so the glob always matches at least
+    connectors/landing_layout.py (ensure_empty_landing_tables) keeps one typed, empty file
+    per table at `<landing_root>/_empty/day=1900-01-01/<table>.parquet`, so the glob always matches at least
     one file and a fresh install (or a source type not configured) yields an empty, well-typed
     relation instead of a "No files found" error.
 

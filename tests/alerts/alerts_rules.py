@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 
 from vigie.config import VigieConfig
-from vigie.transform import _failures, _run_dbt, warehouse_path
-from vigie.warehouse_config import load_config_tables
+from vigie.transform import _failures, _run_dbt
+from vigie.warehouse_config import load_config_tables, warehouse_path
 
 EVALUATION_COLUMNS = {
     "counted_on": "date", "target_value": "double", "target_unit": "varchar",

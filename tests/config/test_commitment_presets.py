@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from vigie.commitment_presets import PRESETS
-from vigie.config import parse_config
+from vigie.config import PRESETS, parse_config
 
 # (id, channel, metric, target value, target unit, threshold, min_volume)
 EXPECTED = {

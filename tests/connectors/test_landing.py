@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import connectors.landing as landing
-from connectors.landing import ExtractResult, LandingSchemaError, Reject, batch_dir, land_batch
+from connectors.landing import ExtractResult, LandingSchemaError, Reject, land_batch
+from connectors.landing_layout import batch_dir
 from connectors.landing_schemas import CDR_LEGS, TABLES_BY_SOURCE_TYPE
 
 DAY = dt.date(2026, 11, 2)

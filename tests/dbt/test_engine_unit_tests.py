@@ -14,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.landing_layout import ensure_empty_landing_tables
 from vigie.config import Outputs, load_config
-from vigie.transform import _failures, _run_dbt, dbt_vars, ensure_empty_landing_tables
+from vigie.transform import _failures, _run_dbt, dbt_vars
 from vigie.warehouse_config import load_config_tables
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "vigie.yml"

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from e2e_site import site_config, vigie_cli
 
-from connectors.landing import failed_extract, record_failed_extract
+from connectors.landing_layout import failed_extract, record_failed_extract
 
 NIGHT = "2026-11-10"
 

@@ -29,8 +29,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from connectors.landing_layout import ensure_empty_landing_tables
 from vigie.config import Outputs, VigieConfig, parse_config
-from vigie.transform import _failures, _run_dbt, dbt_vars, ensure_empty_landing_tables
+from vigie.transform import _failures, _run_dbt, dbt_vars
 from vigie.warehouse_config import load_config_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from vigie.config import Outputs, VigieConfig, load_config
-from vigie.transform import TransformFailed, calendar_range, run_transform
+from vigie.transform import TransformFailed, run_transform
+from vigie.warehouse_config import calendar_range
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "vigie.yml"
 NIGHT = dt.date(2026, 11, 28)

@@ -52,6 +52,11 @@ def alert_key(commitment_id: str, service_code: str, period: str, item: str) -> 
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def digest_id_for(keys: list[str]) -> str:
+    """The id of a digest (a head's, or the data team's notice): its alert keys, hashed."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:24]
+
+
 @dataclass(frozen=True)
 class Alert:
     key: str

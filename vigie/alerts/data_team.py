@@ -24,8 +24,8 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from vigie.alerts.collect import BREACH, INCOMPLETE, WITHHELD, Alert, alert_key
-from vigie.alerts.digest import digest_id_for
+from connectors.landing_layout import CONFIRMED_FILE, FAILED_FILE, landing_root, write_marker
+from vigie.alerts.collect import BREACH, INCOMPLETE, WITHHELD, Alert, alert_key, digest_id_for
 from vigie.alerts.render import (
     MAX_ITEMS_PER_SECTION,
     Phrase,
@@ -255,9 +255,6 @@ def notify_checks_failed(cfg: VigieConfig, day: dt.date, failures: list[Any],
             con.close()
 
 
-CONFIRMED_FILE = "_CONFIRMED.json"
-
-
 def confirm_day(cfg: VigieConfig, source_id: str, day: dt.date, *, by: str | None = None,
                 note: str | None = None) -> Path:
     """Record that what landed for (source, night) is all there is: ``<landing>/<source>/day=D/
@@ -272,9 +269,6 @@ def confirm_day(cfg: VigieConfig, source_id: str, day: dt.date, *, by: str | Non
             "confirmed_by": by or os.environ.get("USER") or "data team",
             "confirmed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "note": note}
     return _write_marker(cfg, source_id, day, CONFIRMED_FILE, info)
-
-
-FAILED_FILE = "_FAILED.json"  # the extract task's marker (connectors/landing.py)
 
 
 def declare_down(cfg: VigieConfig, source_id: str, day: dt.date, *, by: str | None = None,
@@ -295,18 +289,8 @@ def declare_down(cfg: VigieConfig, source_id: str, day: dt.date, *, by: str | No
 
 
 def _write_marker(cfg: VigieConfig, source_id: str, day: dt.date, name: str, info: dict[str, Any]) -> Path:
-    """``<landing>/<source>/day=D/<name>``, written atomically (temp file + rename)."""
-    import json
-    import os
-    import secrets
-
+    """The marker ``name`` of (source, night), for a source the configuration knows."""
     known = {s.id for s in cfg.sources}
     if source_id not in known:
         raise ValueError(f"unknown source {source_id!r}: the configuration has {', '.join(sorted(known))}")
-    target = cfg.path(cfg.outputs.landing) / source_id / f"day={day.isoformat()}"
-    target.mkdir(parents=True, exist_ok=True)
-    marker = target / name
-    tmp = target / f".{name}.tmp-{secrets.token_hex(4)}"
-    tmp.write_text(json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, marker)
-    return marker
+    return write_marker(landing_root(cfg), source_id, day, name, info)

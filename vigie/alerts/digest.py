@@ -17,7 +17,6 @@ after a crash carries the same Message-ID, which mail clients use to drop the du
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -33,7 +32,9 @@ from vigie.alerts.collect import (
     WITHHELD,
     Alert,
     TrendPoint,
+    digest_id_for,
 )
+from vigie.alerts.data_team import notice_sections, notice_title
 from vigie.alerts.render import MAX_ITEMS_PER_SECTION, Texts, plural, render_html, render_text
 from vigie.config import Person, VigieConfig
 from vigie.intervals import night_for_day
@@ -67,10 +68,6 @@ class Rendered:
     text: str
     html: str
     images: dict[str, bytes] = field(default_factory=dict)  # cid -> png
-
-
-def digest_id_for(keys: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:24]
 
 
 def route(cfg: VigieConfig, service_code: str) -> tuple[Person, list[Person]]:
@@ -114,8 +111,6 @@ def group_digests(cfg: VigieConfig, alerts: list[Alert]) -> list[Digest]:
 
 
 def subject_for(cfg: VigieConfig, digest: Digest, texts: Texts) -> str:
-    from vigie.alerts.data_team import notice_title
-
     names = ", ".join(_service_name(cfg, c) for c in digest.service_codes)
     if any(a.kind in NOTICE_KINDS for a in digest.alerts):
         names = ", ".join(x for x in (names, notice_title(texts.lang)) if x)
@@ -202,8 +197,6 @@ def render_digest(
         sections.append({"name": _service_name(cfg, code), "blocks": blocks, "charts": charts})
     notice = [a for a in digest.alerts if a.kind in NOTICE_KINDS]
     if notice:  # the data team's notice: what was held back from whom, why, what to do
-        from vigie.alerts.data_team import notice_sections
-
         sections.extend(notice_sections(cfg, texts, day, notice, labels))
     subject = subject_for(cfg, digest, texts)
     context = {

@@ -17,6 +17,7 @@ import pytest
 from connectors.email import imap
 from connectors.email.maildir import read_interval as read_maildir
 from connectors.extract import extract_source
+from connectors.landing_layout import IMAP_STATE_FILE
 from connectors.pseudonymise import Pseudonymiser
 from tests.conftest import require_service
 from tests.connectors.email.conftest import FIXTURES, MAILDIR, TEST_KEY, make_config
@@ -209,7 +210,7 @@ def test_incremental_late_arrival_and_rerun(conn_env, tmp_path) -> None:
     cfg = imap_config(landing, _one_mailbox(tag))
     extract_source(cfg, "mairie_imap", DAY)
     assert len(_landed(landing, DAY)) == 3
-    state = json.loads((landing / "mairie_imap" / imap.STATE_FILE).read_text())
+    state = json.loads((landing / "mairie_imap" / IMAP_STATE_FILE).read_text())
     assert state["folders"][f"{tag}/inbox"]["last_uid"] == 3
     # late arrival: appended now, INTERNALDATE 16 Nov 15:00 UTC
     conn_env.append(tag, at.replace(hour=15), _msg(9, tag))
@@ -240,7 +241,7 @@ def test_uidvalidity_change_rereads_the_folder(conn_env, tmp_path) -> None:
     landing = tmp_path / "landing"
     cfg = imap_config(landing, _one_mailbox(tag))
     extract_source(cfg, "mairie_imap", DAY)
-    old = json.loads((landing / "mairie_imap" / imap.STATE_FILE).read_text())
+    old = json.loads((landing / "mairie_imap" / IMAP_STATE_FILE).read_text())
     # the server rebuilds the folder's UID list: new UIDVALIDITY
     uidlist = conn_env.folder_path("", tag) / "dovecot-uidlist"
     text = uidlist.read_text()
@@ -289,7 +290,7 @@ def test_connection_cut_mid_fetch_fails_and_retry_lands_once(conn_env, tmp_path)
     finally:
         imap._fetch = real_fetch
     assert not (landing / "mairie_imap" / f"day={DAY}").exists()
-    assert not (landing / "mairie_imap" / imap.STATE_FILE).exists()
+    assert not (landing / "mairie_imap" / IMAP_STATE_FILE).exists()
     extract_source(cfg, "mairie_imap", DAY)  # the retry
     rows = _landed(landing, DAY)
     assert len(rows) == n

@@ -222,7 +222,7 @@ def test_calendar_covers_the_oldest_register_letter(tmp_path: Path) -> None:
     # A register first landed on 16 Nov 2026 holds a letter of 20 Oct 2025 (within the 400-day
     # lookback): the night's calendar must start 31 days before it, not before 16 Nov.
     from vigie.config import Outputs
-    from vigie.transform import calendar_range
+    from vigie.warehouse_config import calendar_range
 
     (tmp_path / "old.csv").write_bytes(
         "N° enregistrement;Date d'arrivée\r\nC-1;20/10/2025\r\nC-2;10/11/2026\r\n".encode("cp1252")

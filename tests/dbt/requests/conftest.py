@@ -19,9 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from connectors.landing_layout import ensure_empty_landing_tables
 from connectors.landing_schemas import ALL_TABLES
 from vigie.config import VigieConfig, load_config
-from vigie.transform import DBT_PROJECT_DIR, ensure_empty_landing_tables
+from vigie.transform import DBT_PROJECT_DIR
 from vigie.warehouse_config import load_config_tables
 
 DEMO_CONFIG = Path(__file__).resolve().parents[3] / "config" / "vigie.yml"
