@@ -56,7 +56,7 @@ DUCKDB_POOL = "vigie_duckdb"
 # Celery queue of every DuckDB writer; LocalExecutor ignores queues.
 DUCKDB_QUEUE = os.environ.get("VIGIE_DUCKDB_QUEUE", "duckdb")
 # One extract DAG and one landing asset per family of source types (vigie/source_types.py).
-FAMILIES: dict[str, tuple[str, ...]] = dict(source_types.families())
+FAMILIES: dict[str, tuple[str, ...]] = source_types.families()
 LANDING_ASSETS = {family: Asset(f"vigie://landing/{family}") for family in FAMILIES}
 MARTS_ASSET = Asset("vigie://warehouse/marts")
 CHECKS_ASSET = Asset("vigie://checks/passed")

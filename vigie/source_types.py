@@ -120,7 +120,7 @@ def type_names(*, family: Family | None = None, lands_when_dropped: bool | None 
     )
 
 
-def families() -> dict[Family, tuple[str, ...]]:
+def families() -> dict[str, tuple[str, ...]]:
     """Family -> its type names (the extract DAGs, in FAMILY_NAMES order)."""
     return {f: type_names(family=f) for f in FAMILY_NAMES}
 
