@@ -17,6 +17,7 @@ DECISIONLOG Part 6, "The year's record for audits (issue 15)".
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -143,6 +144,11 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> Any:
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(_one(con, "select count(*) from duckdb_tables() where schema_name = 'history' "
                           "and table_name = ?", [table]))
+
+
+def _alphabetical(name: str) -> str:
+    """Sort key of a French name: État civil among the E, not after Urbanisme."""
+    return unicodedata.normalize("NFD", name).encode("ascii", "ignore").decode().casefold()
 
 
 def _period(texts: Texts, grain: str, start: dt.date, end: dt.date) -> str:
@@ -342,7 +348,7 @@ def read_audit_record(cfg: VigieConfig, year: int) -> AuditRecord:
 
     commitments: list[CommitmentRecord] = []
     cells = sorted({(r["commitment_id"], r["service_code"], r["channel"]) for r in in_year},
-                   key=lambda c: (names.get(c[1], c[1] or ""), c[2], c[0]))
+                   key=lambda c: (_alphabetical(names.get(c[1], c[1] or "")), c[2], c[0]))
     for commitment_id, service, channel in cells:
         rows = [r for r in rates if (r["commitment_id"], r["service_code"], r["channel"]) == (commitment_id, service, channel)]
         own = [v for v in versions if v["commitment_id"] == commitment_id]
@@ -356,7 +362,7 @@ def read_audit_record(cfg: VigieConfig, year: int) -> AuditRecord:
 
     vols: list[VolumeRecord] = []
     for service, channel in sorted({(r["service_code"], r["channel"]) for r in volumes},
-                                   key=lambda c: (names.get(c[0], c[0] or ""), c[1])):
+                                   key=lambda c: (_alphabetical(names.get(c[0], c[0] or "")), c[1])):
         rec = VolumeRecord(service or "", names.get(service, service or "sans service"), channel)
         totals: dict[str, int] = {}
         for m in range(1, 13):
