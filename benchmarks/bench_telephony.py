@@ -232,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DBT_LOG_LEVEL", "warn")  # as vigie run: dbt's per-node lines off
 
     from connectors.extract import extract_source
+    from connectors.landing_layout import FILE_POSITIONS_FILE, landing_root, source_state_path
     from vigie.config import load_config
     from vigie.transform import run_transform
 
@@ -271,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         for sid in ("pbx_queue_log", "pbx_cdr"):
             extract_source(cfg, sid, args.first_day - dt.timedelta(days=1))
         for sid in ("pbx_queue_log", "pbx_cdr"):
-            (cfg.path(cfg.outputs.landing) / sid / "_state.json").unlink(missing_ok=True)
+            source_state_path(landing_root(cfg), sid, FILE_POSITIONS_FILE).unlink(missing_ok=True)
         for sid, floor, n_lines in (
             ("pbx_queue_log", q_floor, q_count),
             ("pbx_cdr", c_floor, c_count),
@@ -291,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             ("pbx_queue_log", q_floor, q_count, q_duck),
             ("pbx_cdr", c_floor, c_count, c_duck),
         ):
-            state = cfg.path(cfg.outputs.landing) / sid / "_state.json"
+            state = source_state_path(landing_root(cfg), sid, FILE_POSITIONS_FILE)
             state.unlink(missing_ok=True)  # the backfill starts knowing nothing of the files
             t0 = time.perf_counter()
             rows = 0

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectors.landing_layout import FAILED_FILE, batch_dir
 from deploy import smoke_production as sp
 
 REGISTER_SOURCE_ID = "courrier"
@@ -114,7 +115,7 @@ def source_down_then_cleared(site: Site, night: dt.date, maildir: Path, source_i
     if states != {f"extract_{source_id}": "failed", "land_night": "success",
                   "all_sources_landed": "failed"}:
         raise sp.SmokeFailed(f"night {night} with the Maildir gone: email tasks {states}")
-    marker = site.prod / "var" / "landing" / source_id / f"day={night.isoformat()}" / "_FAILED.json"
+    marker = batch_dir(site.prod / "var" / "landing", source_id, night) / FAILED_FILE
     if not marker.is_file():
         raise sp.SmokeFailed(f"no failure marker {marker} for the night the Maildir was gone")
     sp.say(f"  night {night}: built without {source_id} (extract failed, marker written), "
@@ -156,7 +157,7 @@ def dropped_export(site: Site, register_dir: Path) -> str:
     if was_built:  # between 00:00 and 02:00 local, yesterday is not built yet: nothing to rebuild
         site.wait(f"night {night} rebuilt with the dropped register",
                   lambda: site.night_built(night, times=nights_before + 1), timeout=600)
-    batch = site.prod / "var" / "landing" / REGISTER_SOURCE_ID / f"day={night.isoformat()}"
+    batch = batch_dir(site.prod / "var" / "landing", REGISTER_SOURCE_ID, night)
     import pyarrow.parquet as pq
 
     ids = sorted(pq.read_table(batch / "register_requests.parquet").column("request_id").to_pylist())

@@ -16,7 +16,7 @@ The chain, per night D (DECISIONLOG Part 1 "Nights never mix"):
   collectivité's zone: the run that starts at 02:00 on D+1 carries the partition key ``D``.
 - Each extract DAG announces its family's landing for night D (``land_night``, asset event with
   partition key D) once every source task has finished, landed or failed: a failed source
-  leaves a ``_FAILED.json`` marker (connectors.landing.record_failed_extract) after its
+  leaves a ``_FAILED.json`` marker (connectors.landing_layout.record_failed_extract) after its
   retries (``schedule.wait_minutes``), so the night is built with what landed, that source's
   days are incomplete, and the DAG run still ends failed (``all_sources_landed``).
 - ``vigie_night`` is a partitioned-asset DAG: the scheduler creates its run for D only when

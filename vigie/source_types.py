@@ -139,5 +139,18 @@ def markdown_table(types: Iterable[SourceType] = REGISTRY) -> str:
     return "\n".join(lines)
 
 
+def tables_markdown_table(types: Iterable[SourceType] = REGISTRY) -> str:
+    """docs/landing.md's table: the types that land each set of tables, grouped
+    (``python -m vigie.source_types tables`` prints it; a test holds the docs to it)."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for t in types:
+        groups.setdefault(t.tables, []).append(t.name)
+    lines = ["| source types | tables |", "| --- | --- |"]
+    for tables, names in groups.items():
+        lines.append(f"| {', '.join(f'`{n}`' for n in names)} | {', '.join(f'`{t}`' for t in tables)} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    sys.stdout.write(markdown_table() + "\n")
+    table = tables_markdown_table() if sys.argv[1:] == ["tables"] else markdown_table()
+    sys.stdout.write(table + "\n")

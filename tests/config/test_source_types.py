@@ -16,7 +16,14 @@ from typing import get_args
 from connectors.connector import AdvancesAfterLanding, Connector, load_connector
 from connectors.landing_schemas import ALL_TABLES, TABLES_BY_SOURCE_TYPE
 from vigie.config import SOURCE_TYPES, Source
-from vigie.source_types import FAMILY_NAMES, REGISTRY, families, markdown_table, source_type
+from vigie.source_types import (
+    FAMILY_NAMES,
+    REGISTRY,
+    families,
+    markdown_table,
+    source_type,
+    tables_markdown_table,
+)
 from vigie.source_types import SOURCE_TYPES as REGISTERED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,3 +100,8 @@ def test_the_configuration_reference_lists_every_registered_type() -> None:
     assert markdown_table() in docs  # regenerate with: python -m vigie.source_types
     documented = set(re.findall(r"^### `type: (\w+)`", docs, flags=re.MULTILINE))
     assert documented == NAMES
+
+
+def test_the_landing_page_lists_every_type_s_tables() -> None:
+    docs = (ROOT / "docs" / "landing.md").read_text(encoding="utf-8")
+    assert tables_markdown_table() in docs  # regenerate with: python -m vigie.source_types tables
