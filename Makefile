@@ -35,8 +35,10 @@ test: $(STAMP)
 # dbt_project/.sqlfluff): CI runs it before the tests. Rules and why: DECISIONLOG.md Part 8.
 lint: $(STAMP)
 	$(BIN)/ruff check vigie connectors expectations dags deploy tests
-	$(BIN)/mypy
-	cd dbt_project && ../$(BIN)/sqlfluff lint models --quiet --processes 2
+	@echo "$(BIN)/mypy  &  sqlfluff lint dbt_project/models  (side by side: one core each)"
+	@$(BIN)/mypy & types=$$!; \
+	  (cd dbt_project && ../$(BIN)/sqlfluff lint models --quiet --processes 1); sql=$$?; \
+	  wait $$types; mypy=$$?; test $$sql -eq 0 && test $$mypy -eq 0
 
 # The production path for real: the Airflow services of docker-compose.yml as separate processes
 # on the loopback PostgreSQL, three nights compared with `vigie run`, then a dropped register, a

@@ -657,6 +657,45 @@ def compare_outputs(prod: Path, ref: Path) -> tuple[list[str], str]:
 CELERY_WORKERS = ("airflow-worker-warehouse", "airflow-worker-extract")
 
 
+def _scheduled_nights(api: Api, dags: list[dict], tz: str, wanted_first: dt.date,
+                      last_night: dt.date) -> tuple[dt.date, list[dt.date]]:
+    """The first scheduled night and every night the scheduler will run, once the DAGs are
+    listed: fails on an import error, a DAG paused on first start, or no night to run."""
+    errors = api.call("GET", "/api/v2/importErrors")["import_errors"]
+    if errors:
+        raise SmokeFailed(f"DAG import errors: {errors[0]['filename']}: "
+                          f"{errors[0]['stack_trace'][-500:]}")
+    paused = [d["dag_id"] for d in dags if d["is_paused"]]
+    if paused:
+        raise SmokeFailed(f"DAGs paused on first start: {paused}")
+    first = first_scheduled_night(dags, tz)
+    scheduled = [first + dt.timedelta(days=i) for i in range((last_night - first).days + 1)]
+    if first != wanted_first:
+        say(f"note: VIGIE_START_DATE={wanted_first} gives a first scheduled night of "
+            f"{first}, not {wanted_first}: the scheduler will run {len(scheduled)} nights")
+    if not scheduled:
+        raise SmokeFailed(f"the scheduler would run no night (first {first}, "
+                          f"last complete {last_night})")
+    return first, scheduled
+
+
+def _wait_for_health_checks(compose: dict, long_running: list[str],
+                            placement: Callable[[str], LocalPlacement],
+                            environment: Callable[[str], dict[str, str]], prod: Path,
+                            components: list[Component]) -> None:
+    """Every long-running service's compose health check passes, run as compose runs it."""
+    for name in long_running:
+        # The workers' check pings their Celery node name, made from the container's
+        # hostname; here they are judged by the tasks they ran (below).
+        check = None if name in CELERY_WORKERS else healthcheck_command(compose, name)
+        if check:
+            argv, env = placement(name).argv(check), environment(name)
+            wait_until(f"{name}'s compose health check ({' '.join(check)})",
+                       lambda a=argv, e=env: subprocess.run(
+                           a, env=e, cwd=prod, capture_output=True, timeout=120
+                       ).returncode == 0, 180, components, every=5)
+
+
 def smoke(workdir: Path, timeout: float, scenarios: bool = True, celery: bool = False) -> int:
     """The nights against ``vigie run``; then, unless ``scenarios`` is off, the rest of the
     production path (deploy/smoke_scenarios.py). ``celery``: the compose file with
@@ -737,21 +776,7 @@ def smoke(workdir: Path, timeout: float, scenarios: bool = True, celery: bool = 
             api.login(variables["AIRFLOW_ADMIN_USER"], variables["AIRFLOW_ADMIN_PASSWORD"])
             dags = wait_until(f"the DAGs {', '.join(expected)} in the API",
                               lambda: listed_dags(api, expected), 240, components)
-            errors = api.call("GET", "/api/v2/importErrors")["import_errors"]
-            if errors:
-                raise SmokeFailed(f"DAG import errors: {errors[0]['filename']}: "
-                                  f"{errors[0]['stack_trace'][-500:]}")
-            paused = [d["dag_id"] for d in dags if d["is_paused"]]
-            if paused:
-                raise SmokeFailed(f"DAGs paused on first start: {paused}")
-            first = first_scheduled_night(dags, tz)
-            scheduled = [first + dt.timedelta(days=i) for i in range((last_night - first).days + 1)]
-            if first != wanted_first:
-                say(f"note: VIGIE_START_DATE={wanted_first} gives a first scheduled night of "
-                    f"{first}, not {wanted_first}: the scheduler will run {len(scheduled)} nights")
-            if not scheduled:
-                raise SmokeFailed(f"the scheduler would run no night (first {first}, "
-                                  f"last complete {last_night})")
+            first, scheduled = _scheduled_nights(api, dags, tz, wanted_first, last_night)
             rest_night = first - dt.timedelta(days=1)
             nights = [rest_night, *scheduled]
             say(f"API up, {len(dags)} DAGs parsed and unpaused, t+{time.monotonic() - t0:.0f} s; "
@@ -771,16 +796,7 @@ def smoke(workdir: Path, timeout: float, scenarios: bool = True, celery: bool = 
             by_name[long_running[-1]].start(prod)
             say(f"night {rest_night} triggered through the REST API; scheduler started")
 
-            for name in long_running:
-                # The workers' check pings their Celery node name, made from the container's
-                # hostname; here they are judged by the tasks they ran (below).
-                check = None if name in CELERY_WORKERS else healthcheck_command(compose, name)
-                if check:
-                    argv, env = placement(name).argv(check), environment(name)
-                    wait_until(f"{name}'s compose health check ({' '.join(check)})",
-                               lambda a=argv, e=env: subprocess.run(
-                                   a, env=e, cwd=prod, capture_output=True, timeout=120
-                               ).returncode == 0, 180, components, every=5)
+            _wait_for_health_checks(compose, long_running, placement, environment, prod, components)
             say(f"every compose health check passes, t+{time.monotonic() - t0:.0f} s")
 
             t_chain = time.monotonic()

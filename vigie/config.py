@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -719,19 +720,15 @@ class VigieConfig(_Strict):
         if len(set(ids)) != len(ids):
             raise ValueError("sources: source ids must be unique")
 
-        def check(where: str, code: str) -> None:
-            if code not in known:
-                raise ValueError(f"{where}: unknown service code {code!r}; expected one of {sorted(known)}")
-
-        for c in self.commitments:
-            if c.services != "all":
-                for code in c.services:
-                    check(f"commitments[{c.id}].services", code)
+        _check_service_codes(known, (
+            (f"commitments[{c.id}].services", code)
+            for c in self.commitments if c.services != "all" for code in c.services
+        ))
         _check_commitment_versions(self.commitments)
-        for st in self.publication.structures:
-            if st.services != "all":
-                for code in st.services:
-                    check(f"publication.structures[{st.code}].services", code)
+        _check_service_codes(known, (
+            (f"publication.structures[{st.code}].services", code)
+            for st in self.publication.structures if st.services != "all" for code in st.services
+        ))
         if self.publication.indicators:
             commitment_ids = {c.id for c in self.all_commitments()}
             for ind in self.publication.indicators:
@@ -740,26 +737,7 @@ class VigieConfig(_Strict):
                         f"publication.indicators[{ind.code}].commitment: unknown commitment "
                         f"{ind.commitment!r}; expected one of {sorted(commitment_ids)}"
                     )
-        for s in self.sources:
-            if isinstance(s, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
-                for q, code in s.queues.items():
-                    check(f"sources[{s.id}].queues.{q}", code)
-            elif isinstance(s, AsteriskCdrCsvSource | AsteriskCdrSqlSource | WazoCdrSource):
-                for ctx, code in s.services_by_dcontext.items():
-                    check(f"sources[{s.id}].services_by_dcontext.{ctx}", code)
-            elif isinstance(s, MaildirSource | ImapSource | MboxSource):
-                for m in s.mailboxes:
-                    check(f"sources[{s.id}].mailboxes[{m.name}].service", m.service)
-            elif isinstance(s, GlpiSqlSource):
-                for g, code in s.groups.items():
-                    check(f"sources[{s.id}].groups.{g}", code)
-                for g, code in s.categories.items():
-                    check(f"sources[{s.id}].categories.{g}", code)
-            elif isinstance(s, RequestRegisterSource | SatisfactionSurveySource):
-                for value, code in s.services.items():
-                    check(f"sources[{s.id}].services.{value}", code)
-                if isinstance(s, RequestRegisterSource) and s.default_service is not None:
-                    check(f"sources[{s.id}].default_service", s.default_service)
+        _check_service_codes(known, (ref for s in self.sources for ref in _source_service_references(s)))
         return self
 
     # -- helpers used everywhere -------------------------------------------------------
@@ -808,6 +786,32 @@ _FOREVER = dt.date.max
 
 def _span(c: Commitment) -> str:
     return f"[{c.valid_from}, {c.valid_to or 'open'})"
+
+
+def _check_service_codes(known: set[str], references: Iterable[tuple[str, str]]) -> None:
+    """Fail on the first (where, code) whose service code is not configured."""
+    for where, code in references:
+        if code not in known:
+            raise ValueError(f"{where}: unknown service code {code!r}; expected one of {sorted(known)}")
+
+
+def _source_service_references(s: Source) -> Iterator[tuple[str, str]]:
+    """(where, service code) of each service a source maps its queues, contexts, mailboxes,
+    groups, categories or register values to."""
+    if isinstance(s, AsteriskQueueLogSource | AsteriskQueueLogSqlSource):
+        yield from ((f"sources[{s.id}].queues.{q}", code) for q, code in s.queues.items())
+    elif isinstance(s, AsteriskCdrCsvSource | AsteriskCdrSqlSource | WazoCdrSource):
+        yield from ((f"sources[{s.id}].services_by_dcontext.{ctx}", code)
+                    for ctx, code in s.services_by_dcontext.items())
+    elif isinstance(s, MaildirSource | ImapSource | MboxSource):
+        yield from ((f"sources[{s.id}].mailboxes[{m.name}].service", m.service) for m in s.mailboxes)
+    elif isinstance(s, GlpiSqlSource):
+        yield from ((f"sources[{s.id}].groups.{g}", code) for g, code in s.groups.items())
+        yield from ((f"sources[{s.id}].categories.{g}", code) for g, code in s.categories.items())
+    elif isinstance(s, RequestRegisterSource | SatisfactionSurveySource):
+        yield from ((f"sources[{s.id}].services.{value}", code) for value, code in s.services.items())
+        if isinstance(s, RequestRegisterSource) and s.default_service is not None:
+            yield f"sources[{s.id}].default_service", s.default_service
 
 
 def _check_commitment_versions(commitments: list[Commitment]) -> None:

@@ -387,6 +387,81 @@ def _check_start_column(
         )
 
 
+def _split_records(
+    cand_lines: pa.Array, cand_numbers: pa.Array, names: tuple[str, ...]
+) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array, dict[str, pa.Array], list[tuple[int, str]]]:
+    """Split the candidate lines into the layout's fields.
+
+    Returns the candidate lines and numbers that fit the length bound, then every record's line
+    number, the number of fields found, the raw columns by name (null for a record of another
+    width) and the parse errors. Over-long lines are rejects before any parser sees them (the
+    bound of one record's cost); they and lines that split into no fields are records of width
+    -1, in file order.
+    """
+    width = len(names)
+    errors: list[tuple[int, str]] = []
+    too_long = pc.greater(pc.utf8_length(cand_lines), MAX_RECORD_CHARS)
+    if pc.any(too_long).as_py():
+        reason = parse_line("x" * (MAX_RECORD_CHARS + 1))
+        errors = [(k, str(reason)) for k in cand_numbers.filter(too_long).to_pylist()]
+        fits = pc.invert(too_long)
+        cand_lines, cand_numbers = cand_lines.filter(fits), cand_numbers.filter(fits)
+    fast = _columns_fast(cand_lines, cand_numbers, width)
+    if fast is not None:
+        numbers, fields = fast
+        found_width = pa.array([width] * len(numbers), pa.int64())
+        raw = {name: fields[i] for i, name in enumerate(names) if name != "-"}
+    else:
+        records, line_errors = parse_lines(cand_lines.to_pylist(), cand_numbers.to_pylist())
+        errors.extend(line_errors)
+        numbers = pa.array([k for k, _ in records], pa.int64())
+        found_width = pa.array([len(f) for _, f in records], pa.int64())
+        raw = {
+            name: pa.array([f[i] if len(f) == width else None for _, f in records], pa.string())
+            for i, name in enumerate(names)
+            if name != "-"
+        }
+    if errors:  # lines that split into no fields: records of width -1, in file order
+        numbers = pa.concat_arrays([numbers, pa.array([k for k, _ in errors], pa.int64())])
+        found_width = pa.concat_arrays([found_width, pa.array([-1] * len(errors), pa.int64())])
+        raw = {k: pa.concat_arrays([v, pa.nulls(len(errors), pa.string())]) for k, v in raw.items()}
+        order = pc.sort_indices(numbers)
+        numbers, found_width = numbers.take(order), found_width.take(order)
+        raw = {k: v.take(order) for k, v in raw.items()}
+    return cand_lines, cand_numbers, numbers, found_width, raw, errors
+
+
+def _reject_reasons(
+    problems: list[tuple[pa.Array, str | None]],
+    masks: list[np.ndarray],
+    bad_np: np.ndarray,
+    found_width: pa.Array,
+    numbers: pa.Array,
+    width: int,
+    parse_reason: dict[int, str],
+    odd_at: dict[int, int],
+) -> dict[int, str]:
+    """Record index -> reason: the first problem of each bad record (the order of ``problems``);
+    a record of the wrong width says what the line looked like (an unclosed quote first)."""
+    widths_np = found_width.to_numpy()
+    numbers_np = numbers.to_numpy()
+    for i in np.nonzero(widths_np != width)[0].tolist():
+        k = int(numbers_np[i])
+        if k not in parse_reason and odd_at.get(k):
+            parse_reason[k] = (
+                "a quoted field is not closed before the end of the line (a line cut short?)"
+            )
+    reason_of: dict[int, str] = {}
+    for i in np.nonzero(bad_np)[0].tolist():
+        for (_, text), mask in zip(problems, masks, strict=True):
+            if mask[i]:
+                reason_of[i] = text or _width_reason(
+                    width, int(widths_np[i]), parse_reason.get(int(numbers_np[i]))
+                )
+                break
+    return reason_of
+
+
 def read_interval(
     cfg: VigieConfig, source: AsteriskCdrCsvSource, night: NightInterval, pseudo: Pseudonymiser
 ) -> ExtractResult:
@@ -424,40 +499,11 @@ def read_interval(
     if key and anchors is not None and starts is not None and stop is None:
         save_state(spath, {key: learn_positions(path, anchors, starts, line_base, previous, offset)})
     cand_lines, cand_numbers = _candidate_lines(all_lines, anchors, window, line_base)
-    # Over-long lines are rejects before any parser sees them (the bound of one record's cost).
-    errors: list[tuple[int, str]] = []
     every_line, every_number = cand_lines, cand_numbers
-    too_long = pc.greater(pc.utf8_length(cand_lines), MAX_RECORD_CHARS)
-    if pc.any(too_long).as_py():
-        reason = parse_line("x" * (MAX_RECORD_CHARS + 1))
-        errors = [(k, str(reason)) for k in cand_numbers.filter(too_long).to_pylist()]
-        fits = pc.invert(too_long)
-        cand_lines, cand_numbers = cand_lines.filter(fits), cand_numbers.filter(fits)
-    fast = _columns_fast(cand_lines, cand_numbers, width)
-    if fast is not None:
-        numbers, fields = fast
-        n = len(numbers)
-        found_width = pa.array([width] * n, pa.int64())
-        raw = {name: fields[i] for i, name in enumerate(names) if name != "-"}
-    else:
-        records, line_errors = parse_lines(cand_lines.to_pylist(), cand_numbers.to_pylist())
-        errors.extend(line_errors)
-        n = len(records)
-        numbers = pa.array([k for k, _ in records], pa.int64())
-        found_width = pa.array([len(f) for _, f in records], pa.int64())
-        raw = {
-            name: pa.array([f[i] if len(f) == width else None for _, f in records], pa.string())
-            for i, name in enumerate(names)
-            if name != "-"
-        }
-    if errors:  # lines that split into no fields: records of width -1, in file order
-        numbers = pa.concat_arrays([numbers, pa.array([k for k, _ in errors], pa.int64())])
-        found_width = pa.concat_arrays([found_width, pa.array([-1] * len(errors), pa.int64())])
-        raw = {k: pa.concat_arrays([v, pa.nulls(len(errors), pa.string())]) for k, v in raw.items()}
-        order = pc.sort_indices(numbers)
-        numbers, found_width = numbers.take(order), found_width.take(order)
-        raw = {k: v.take(order) for k, v in raw.items()}
-        n = len(numbers)
+    cand_lines, cand_numbers, numbers, found_width, raw, errors = _split_records(
+        cand_lines, cand_numbers, names
+    )
+    n = len(numbers)
     parse_reason = dict(errors)
     if n == 0:
         return ExtractResult(
@@ -508,24 +554,9 @@ def read_interval(
     # The first problem of a record is its reason (same order as the checks above).
     masks = [np.asarray(m.fill_null(False).to_numpy(zero_copy_only=False)) for m, _ in problems]
     bad_np = np.logical_or.reduce(masks)
-    reason_of: dict[int, str] = {}
-    widths_np = found_width.to_numpy()
-    numbers_np = numbers.to_numpy()
     odd_quotes = pc.bit_wise_and(pc.count_substring(cand_lines, '"'), 1).to_numpy()
     odd_at = dict(zip(cand_numbers.to_pylist(), odd_quotes.tolist(), strict=True))
-    for i in np.nonzero(widths_np != width)[0].tolist():
-        k = int(numbers_np[i])
-        if k not in parse_reason and odd_at.get(k):
-            parse_reason[k] = (
-                "a quoted field is not closed before the end of the line (a line cut short?)"
-            )
-    for i in np.nonzero(bad_np)[0].tolist():
-        for (_, text), mask in zip(problems, masks, strict=True):
-            if mask[i]:
-                reason_of[i] = text or _width_reason(
-                    width, int(widths_np[i]), parse_reason.get(int(numbers_np[i]))
-                )
-                break
+    reason_of = _reject_reasons(problems, masks, bad_np, found_width, numbers, width, parse_reason, odd_at)
     bad = pa.array(bad_np, pa.bool_())
     lines = numbers
 

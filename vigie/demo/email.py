@@ -176,6 +176,15 @@ class _MailboxWriter:
             epoch = received + self.rng.randint(15 * 60, 150 * 60)
         return epoch
 
+    def _drawn_reply(self, received: int, day0: dt.date, reply_days: int | None) -> int | None:
+        """When the service answers a message received at ``received`` (None: never), drawn
+        unless ``reply_days`` fixes the delay."""
+        if reply_days is None:
+            if self.rng.random() < UNANSWERED_SHARE:
+                return None
+            reply_days = self.rng.choices([d for d, _ in REPLY_DELAYS], [w for _, w in REPLY_DELAYS])[0]
+        return self._reply_epoch(received, day0, reply_days or 0)
+
     # -- a citizen thread --------------------------------------------------------------
     def thread(self, received: int, *, reply_days: int | None = None, reply_at: int | None = None,
                unanswered: bool = False, reminder: bool | None = None, date_skew: int | None = None) -> None:
@@ -200,13 +209,8 @@ class _MailboxWriter:
                      msgid=self.ids.message_id(self.internal_domain), in_reply_to=cid, references=[cid],
                      extra=[("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")])
         if reply_at is None and not unanswered:
-            if reply_days is None:
-                if rng.random() < UNANSWERED_SHARE:
-                    unanswered = True
-                else:
-                    reply_days = rng.choices([d for d, _ in REPLY_DELAYS], [w for _, w in REPLY_DELAYS])[0]
-            if not unanswered:
-                reply_at = self._reply_epoch(received, day0, reply_days or 0)
+            reply_at = self._drawn_reply(received, day0, reply_days)
+            unanswered = reply_at is None
         if reminder is None:
             late = unanswered or (reply_at is not None and reply_at - received > 5 * 86400)
             reminder = rng.random() < (0.5 if late else 0.06)

@@ -111,98 +111,16 @@ def generate_glpi(cfg: VigieConfig, src: GlpiSqlSource, cal: DemoCalendar, start
     created_at = ts(cal.epoch(start - dt.timedelta(days=400), 9 * 60))
     groups = dict(sorted(src.groups.items())) or {i + 1: s.code for i, s in enumerate(cfg.services)}
     group_of_service = {code: gid for gid, code in groups.items()}
-    categories: dict[int, tuple[str, int, str | None]] = {}  # id -> (name, parent, service)
-    for cid, code in sorted(src.categories.items()):
-        categories[cid] = (CATEGORY_NAMES.get(code, code.title()), 0, code)
-    next_cat = max([*categories, 9]) + 1
-    for code in [s.code for s in cfg.services]:
-        if code not in {c[2] for c in categories.values()}:
-            categories[next_cat] = (CATEGORY_NAMES.get(code, code.title()), 0, code)
-            next_cat += 1
-    tech_parent = next((cid for cid, c in categories.items() if c[2] == "TECHNIQUE"), None)
-    if tech_parent is not None:  # a sub-category, not mapped in the configuration
-        categories[next_cat] = ("Éclairage public", tech_parent, "TECHNIQUE")
+    categories = _categories(cfg, src)
     cats_by_service: dict[str, list[int]] = {}
     for cid, (_n, _p, service) in categories.items():
         cats_by_service.setdefault(service or "", []).append(cid)
-
-    users: list[dict] = [dict(id=2, name="glpi", realname=None, firstname=None, authtype=1, profiles_id=4,
-                              is_active=1, date_creation=created_at, date_mod=created_at)]
-    techs: dict[str, list[int]] = {}
-    tech_name: dict[int, str] = {2: "glpi"}
-    uid = 10
-    for code in [s.code for s in cfg.services]:
-        techs[code] = []
-        for _ in range(2):
-            first, last = person_name(rng)
-            login = f"{ascii_slug(first)[0]}.{ascii_slug(last).replace('.', '-')}{uid}"
-            users.append(dict(id=uid, name=login, realname=last, firstname=first, authtype=1, profiles_id=6,
-                              is_active=1, date_creation=created_at, date_mod=created_at))
-            techs[code].append(uid)
-            tech_name[uid] = f"{first} {last}"
-            uid += 1
-    citizen_ids: list[int] = []
-    n_citizens = max(60, int(700 * scale))
-    for k in range(n_citizens):
-        cid_ = 1000 + k
-        first, last = person_name(rng)
-        users.append(dict(id=cid_, name=f"usager{cid_:06d}", realname=last, firstname=first, authtype=1,
-                          profiles_id=1, is_active=1, date_creation=created_at, date_mod=created_at))
-        citizen_ids.append(cid_)
-        tech_name[cid_] = f"{first} {last}"
+    users, techs, tech_name, citizen_ids = _people(cfg, rng, scale, created_at)
+    people = _People(group_of_service, cats_by_service, techs, citizen_ids)
 
     # -- tickets -----------------------------------------------------------------------
-    tickets: list[_Ticket] = []
-    weights = list(TYPE_WEIGHTS.values())
-    type_ids = list(TYPE_WEIGHTS)
-    for code in [s.code for s in cfg.services]:
-        base = TICKET_BASE.get(code, DEFAULT_TICKET_BASE)
-        for day in days:
-            closed = day.weekday() >= 5 or cal.is_closed_day(code, day)
-            factor = DAY_FACTOR[day.weekday()] if not cal.is_closed_day(code, day) else 0.3
-            n = round(base * factor * scale * rng.uniform(0.8, 1.2))
-            for _ in range(n):
-                reqtype = rng.choices(type_ids, weights)[0]
-                ranges = cal.opening_ranges(code, day)
-                if reqtype in (3, 4) and not ranges:
-                    reqtype = 1  # nobody takes a call or a visit on a closed day: online instead
-                if reqtype == 5 and closed:
-                    reqtype = 2
-                if reqtype in (3, 4):
-                    a, b = rng.choice(ranges)
-                    minute = rng.uniform(a, b - 1)
-                elif reqtype == 5:
-                    minute = rng.uniform(9 * 60, 11 * 60 + 30)  # the mail room registers letters
-                else:
-                    minute = rng.uniform(7 * 60, 23 * 60) if rng.random() < 0.85 else rng.uniform(0, 7 * 60)
-                tickets.append(_new_ticket(rng, code, group_of_service.get(code), cats_by_service, techs,
-                                           citizen_ids, reqtype, cal.epoch(day, minute)))
-    # Scripted edge cases (independent of the scale).
-    scripted: list[_Ticket] = []
-    for day in days:  # the business day before each collectivité-wide closure
-        nxt = day + dt.timedelta(days=1)
-        if day.weekday() < 5 and not cal.is_closed_day("", day) and nxt <= end and nxt.weekday() < 5 \
-                and (nxt in cal.holidays or nxt in cal.closures[None]):
-            for code in ("URBANISME", "TECHNIQUE"):
-                if code in techs:
-                    t = _new_ticket(rng, code, group_of_service.get(code), cats_by_service, techs, citizen_ids, 1,
-                                    cal.epoch(day, 16 * 60 + 40))
-                    t.events.append((-1, "plan", {"response_days": 2}))
-                    scripted.append(t)
-    saturday_code = next((s.code for s in cfg.services if cal.services[s.code].opening_hours[0].saturday), None)
-    fridays = [d for d in days if d.weekday() == 4 and not cal.is_closed_day("", d) and d + dt.timedelta(1) <= end]
-    if saturday_code and fridays:
-        t = _new_ticket(rng, saturday_code, group_of_service.get(saturday_code), cats_by_service, techs,
-                        citizen_ids, 1, cal.epoch(fridays[0], 17 * 60 + 50))
-        t.events.append((-1, "plan", {"respond_at": cal.epoch(fridays[0] + dt.timedelta(1), 10 * 60 + 30)}))
-        scripted.append(t)
-    fallback_code = next((code for code in src.categories.values()), None)
-    if fallback_code:  # no group: the service comes from the category mapping
-        t = _new_ticket(rng, fallback_code, None, cats_by_service, techs, citizen_ids, 1,
-                        cal.epoch(days[2], 10 * 60 + 15))
-        t.category = next(cid for cid, code in sorted(src.categories.items()) if code == fallback_code)
-        scripted.append(t)
-    tickets.extend(scripted)
+    tickets = _daily_tickets(cfg, cal, rng, days, scale, people)
+    tickets.extend(_scripted_tickets(cfg, src, cal, rng, days, end, people))
     tickets.sort(key=lambda t: (t.opened, t.service, t.reqtype))
     for i, t in enumerate(tickets, start=1):
         t.id = i
@@ -258,6 +176,133 @@ def generate_glpi(cfg: VigieConfig, src: GlpiSqlSource, cal: DemoCalendar, start
             "rows": {k: len(v) for k, v in rows.items()}}
 
 
+@dataclass(frozen=True)
+class _People:
+    """Who a new ticket can be assigned to and come from, per service."""
+
+    group_of_service: dict[str, int]
+    cats_by_service: dict[str, list[int]]
+    techs: dict[str, list[int]]
+    citizen_ids: list[int]
+
+    def ticket(self, rng: random.Random, code: str, reqtype: int, opened: int, *, grouped: bool = True) -> _Ticket:
+        group = self.group_of_service.get(code) if grouped else None
+        return _new_ticket(rng, code, group, self.cats_by_service, self.techs, self.citizen_ids, reqtype, opened)
+
+
+def _categories(cfg: VigieConfig, src: GlpiSqlSource) -> dict[int, tuple[str, int, str | None]]:
+    """id -> (name, parent, service): the configured categories, one per other service, and an
+    unmapped sub-category of TECHNIQUE."""
+    categories: dict[int, tuple[str, int, str | None]] = {}
+    for cid, code in sorted(src.categories.items()):
+        categories[cid] = (CATEGORY_NAMES.get(code, code.title()), 0, code)
+    next_cat = max([*categories, 9]) + 1
+    for code in [s.code for s in cfg.services]:
+        if code not in {c[2] for c in categories.values()}:
+            categories[next_cat] = (CATEGORY_NAMES.get(code, code.title()), 0, code)
+            next_cat += 1
+    tech_parent = next((cid for cid, c in categories.items() if c[2] == "TECHNIQUE"), None)
+    if tech_parent is not None:  # a sub-category, not mapped in the configuration
+        categories[next_cat] = ("Éclairage public", tech_parent, "TECHNIQUE")
+    return categories
+
+
+def _people(
+    cfg: VigieConfig, rng: random.Random, scale: float, created_at: str | None
+) -> tuple[list[dict], dict[str, list[int]], dict[int, str], list[int]]:
+    """GLPI users: the admin, two agents per service, the citizens. Returns (user rows, agent ids
+    per service, name per user id, citizen ids)."""
+    users: list[dict] = [dict(id=2, name="glpi", realname=None, firstname=None, authtype=1, profiles_id=4,
+                              is_active=1, date_creation=created_at, date_mod=created_at)]
+    techs: dict[str, list[int]] = {}
+    tech_name: dict[int, str] = {2: "glpi"}
+    uid = 10
+    for code in [s.code for s in cfg.services]:
+        techs[code] = []
+        for _ in range(2):
+            first, last = person_name(rng)
+            login = f"{ascii_slug(first)[0]}.{ascii_slug(last).replace('.', '-')}{uid}"
+            users.append(dict(id=uid, name=login, realname=last, firstname=first, authtype=1, profiles_id=6,
+                              is_active=1, date_creation=created_at, date_mod=created_at))
+            techs[code].append(uid)
+            tech_name[uid] = f"{first} {last}"
+            uid += 1
+    citizen_ids: list[int] = []
+    n_citizens = max(60, int(700 * scale))
+    for k in range(n_citizens):
+        cid_ = 1000 + k
+        first, last = person_name(rng)
+        users.append(dict(id=cid_, name=f"usager{cid_:06d}", realname=last, firstname=first, authtype=1,
+                          profiles_id=1, is_active=1, date_creation=created_at, date_mod=created_at))
+        citizen_ids.append(cid_)
+        tech_name[cid_] = f"{first} {last}"
+    return users, techs, tech_name, citizen_ids
+
+
+def _ticket_minute(rng: random.Random, cal: DemoCalendar, code: str, day: dt.date, reqtype: int,
+                   closed: bool) -> tuple[int, float]:
+    """(request type, minute of the day) of a new ticket: calls and visits in opening hours,
+    letters when the mail room registers them, the rest mostly in the day."""
+    ranges = cal.opening_ranges(code, day)
+    if reqtype in (3, 4) and not ranges:
+        reqtype = 1  # nobody takes a call or a visit on a closed day: online instead
+    if reqtype == 5 and closed:
+        reqtype = 2
+    if reqtype in (3, 4):
+        a, b = rng.choice(ranges)
+        return reqtype, rng.uniform(a, b - 1)
+    if reqtype == 5:
+        return reqtype, rng.uniform(9 * 60, 11 * 60 + 30)  # the mail room registers letters
+    return reqtype, rng.uniform(7 * 60, 23 * 60) if rng.random() < 0.85 else rng.uniform(0, 7 * 60)
+
+
+def _daily_tickets(cfg: VigieConfig, cal: DemoCalendar, rng: random.Random, days: list[dt.date],
+                   scale: float, people: _People) -> list[_Ticket]:
+    """Every service's tickets of every day, by the weekday's volume and the request types' mix."""
+    tickets: list[_Ticket] = []
+    weights = list(TYPE_WEIGHTS.values())
+    type_ids = list(TYPE_WEIGHTS)
+    for code in [s.code for s in cfg.services]:
+        base = TICKET_BASE.get(code, DEFAULT_TICKET_BASE)
+        for day in days:
+            closed = day.weekday() >= 5 or cal.is_closed_day(code, day)
+            factor = DAY_FACTOR[day.weekday()] if not cal.is_closed_day(code, day) else 0.3
+            n = round(base * factor * scale * rng.uniform(0.8, 1.2))
+            for _ in range(n):
+                reqtype, minute = _ticket_minute(rng, cal, code, day, rng.choices(type_ids, weights)[0], closed)
+                tickets.append(people.ticket(rng, code, reqtype, cal.epoch(day, minute)))
+    return tickets
+
+
+def _scripted_tickets(cfg: VigieConfig, src: GlpiSqlSource, cal: DemoCalendar, rng: random.Random,
+                      days: list[dt.date], end: dt.date, people: _People) -> list[_Ticket]:
+    """Scripted edge cases (independent of the scale): tickets on the business day before each
+    collectivité-wide closure, a Friday-evening ticket answered on Saturday, a ticket without a
+    group."""
+    scripted: list[_Ticket] = []
+    for day in days:  # the business day before each collectivité-wide closure
+        nxt = day + dt.timedelta(days=1)
+        if day.weekday() < 5 and not cal.is_closed_day("", day) and nxt <= end and nxt.weekday() < 5 \
+                and (nxt in cal.holidays or nxt in cal.closures[None]):
+            for code in ("URBANISME", "TECHNIQUE"):
+                if code in people.techs:
+                    t = people.ticket(rng, code, 1, cal.epoch(day, 16 * 60 + 40))
+                    t.events.append((-1, "plan", {"response_days": 2}))
+                    scripted.append(t)
+    saturday_code = next((s.code for s in cfg.services if cal.services[s.code].opening_hours[0].saturday), None)
+    fridays = [d for d in days if d.weekday() == 4 and not cal.is_closed_day("", d) and d + dt.timedelta(1) <= end]
+    if saturday_code and fridays:
+        t = people.ticket(rng, saturday_code, 1, cal.epoch(fridays[0], 17 * 60 + 50))
+        t.events.append((-1, "plan", {"respond_at": cal.epoch(fridays[0] + dt.timedelta(1), 10 * 60 + 30)}))
+        scripted.append(t)
+    fallback_code = next((code for code in src.categories.values()), None)
+    if fallback_code:  # no group: the service comes from the category mapping
+        t = people.ticket(rng, fallback_code, 1, cal.epoch(days[2], 10 * 60 + 15), grouped=False)
+        t.category = next(cid for cid, code in sorted(src.categories.items()) if code == fallback_code)
+        scripted.append(t)
+    return scripted
+
+
 def _new_ticket(rng: random.Random, code: str, group: int | None, cats: dict[str, list[int]],
                 techs: dict[str, list[int]], citizens: list[int], reqtype: int, opened: int) -> _Ticket:
     options = cats.get(code, [])
@@ -267,35 +312,45 @@ def _new_ticket(rng: random.Random, code: str, group: int | None, cats: dict[str
                    title=rng.choice(TITLES.get(code, ("Demande",))))
 
 
+def _taken_into_account(t: _Ticket, rng: random.Random, clock: _Clock, plan: dict) -> int | None:
+    """Prise en compte: at once for calls and visits (the agent types it), else office hours;
+    None when nobody has looked at the ticket yet."""
+    if t.reqtype in (3, 4):
+        take: int | None = t.opened + rng.randint(60, 900)
+    elif rng.random() < 0.06:
+        take = None  # nobody has looked at it yet
+    else:
+        take = clock.after_business_days(t.service, t.opened, _pick(rng, ((0, 0.55), (1, 0.3), (2, 0.15))))
+    if "respond_at" in plan:
+        take = min(take or plan["respond_at"], plan["respond_at"])
+    return take
+
+
+def _first_response(t: _Ticket, rng: random.Random, clock: _Clock, plan: dict, take: int) -> int:
+    """When the first answer is written: as planned for scripted tickets, soon after the call
+    or visit for half of those, else after a drawn number of business days."""
+    if "respond_at" in plan:
+        return plan["respond_at"]
+    if "response_days" in plan:
+        return clock.after_business_days(t.service, t.opened, plan["response_days"])
+    if t.reqtype in (3, 4) and rng.random() < 0.5:
+        return take + rng.randint(60, 600)
+    return clock.after_business_days(t.service, t.opened, _pick(rng, RESPONSE_DELAYS))
+
+
 def _simulate(t: _Ticket, rng: random.Random, clock: _Clock, cutoff: int) -> None:
     """Lay out the ticket's events in time (some fall after the cutoff and are dropped later)."""
     plan = next((d for e, k, d in t.events if k == "plan"), {})
     t.events = []
     code = t.service
     ev = t.events.append
-    # Prise en compte: at once for calls and visits (the agent types it), else office hours.
-    if t.reqtype in (3, 4):
-        take = t.opened + rng.randint(60, 900)
-    elif rng.random() < 0.06:
-        take = None  # nobody has looked at it yet
-    else:
-        take = clock.after_business_days(code, t.opened, _pick(rng, ((0, 0.55), (1, 0.3), (2, 0.15))))
-    if "respond_at" in plan:
-        take = min(take or plan["respond_at"], plan["respond_at"])
+    take = _taken_into_account(t, rng, clock, plan)
     if take is None:
         return
     ev((take, "status", {"new": 2, "by": t.tech}))
     if rng.random() < 0.12:  # the requester adds something before any answer
         ev((t.opened + rng.randint(3600, 2 * 86400), "followup", {"by": t.requester, "private": 0}))
-    if "respond_at" in plan:
-        respond = plan["respond_at"]
-    elif "response_days" in plan:
-        respond = clock.after_business_days(code, t.opened, plan["response_days"])
-    elif t.reqtype in (3, 4) and rng.random() < 0.5:
-        respond = take + rng.randint(60, 600)
-    else:
-        respond = clock.after_business_days(code, t.opened, _pick(rng, RESPONSE_DELAYS))
-    respond = max(respond, take + 30)
+    respond = max(_first_response(t, rng, clock, plan, take), take + 30)
     if rng.random() < 0.3:
         note = max(t.opened + 60, respond - rng.randint(600, 7200))
         ev((note, "followup", {"by": t.tech, "private": 1}))  # internal note

@@ -15,6 +15,7 @@ import fnmatch
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,17 +233,7 @@ def generate_telephony(
     # System and member events: Asterisk start, agents logging in, lunch pauses, logging out.
     first_epoch = cal.epoch(days[0], 6 * 60)
     log(first_epoch, "NONE", "NONE", "NONE", "QUEUESTART", "")
-    for day in days:
-        for q, code in queues.items():
-            ranges = cal.opening_ranges(code, day)
-            if not ranges:
-                continue
-            for k, agent in enumerate(agents[q]):
-                log(cal.epoch(day, ranges[0][0] - 12 + k), "NONE", q, agent, "ADDMEMBER", "")
-                for (_a1, b1), (a2, _b2) in zip(ranges, ranges[1:], strict=False):
-                    log(cal.epoch(day, b1 + 1 + k), "NONE", q, agent, "PAUSE", "repas")
-                    log(cal.epoch(day, a2 - 3 + k), "NONE", q, agent, "UNPAUSE", "")
-                log(cal.epoch(day, ranges[-1][1] + 10 + k), "NONE", q, agent, "REMOVEMEMBER", "")
+    _member_events(log, cal, queues, agents, days)
 
     calls: list[_Call] = []
     outcomes: Counter[str] = Counter()
@@ -253,12 +244,7 @@ def generate_telephony(
         callid = pbx.uniqueid(created)
         number = "anonymous" if p.anonymous else p.caller[2]
         first, last = p.caller[0], p.caller[1]
-        if p.anonymous:
-            clid = '"Anonymous" <anonymous>'
-        elif rng.random() < 0.35:
-            clid = f'"{first} {last.upper()}" <{number}>'
-        else:
-            clid = f'"{number}" <{number}>'
+        clid = _caller_id(rng, p.anonymous, first, last, number)
         channel = pbx.channel("PJSIP/operateur")
         q = p.queue
         pos = rng.choice((1, 1, 1, 2, 2, 3))
@@ -351,20 +337,50 @@ def generate_telephony(
         result[qsrc.id].update(calls=len(plans), by_service=dict(sorted(by_service.items())),
                                outcomes=dict(sorted(outcomes.items())))
     if csrc is not None:
-        calls.sort(key=lambda c: (c.end, c.callid))
-        path = cfg.path(csrc.path)
-        claim_dir(path.parent)
-        remove_file(path)
-        with open(path, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as fh:
-            for c in calls:
-                for row in c.rows:
-                    fh.write(row + "\n")
-        if calls:
-            set_mtime(path, calls[-1].end)
-        dispositions = Counter(row.rsplit(",", 4)[1].strip('"') for c in calls for row in c.rows)
-        result[csrc.id] = {"path": str(path), "rows": sum(len(c.rows) for c in calls),
-                           "dispositions": dict(sorted(dispositions.items()))}
+        result[csrc.id] = _write_master_csv(cfg, csrc, calls)
     return result
+
+
+def _member_events(log: Callable[..., None], cal: DemoCalendar, queues: dict[str, str],
+                   agents: dict[str, list[str]], days: list[dt.date]) -> None:
+    """Agents logging in, pausing for lunch between two opening ranges, logging out."""
+    for day in days:
+        for q, code in queues.items():
+            ranges = cal.opening_ranges(code, day)
+            if not ranges:
+                continue
+            for k, agent in enumerate(agents[q]):
+                log(cal.epoch(day, ranges[0][0] - 12 + k), "NONE", q, agent, "ADDMEMBER", "")
+                for (_a1, b1), (a2, _b2) in zip(ranges, ranges[1:], strict=False):
+                    log(cal.epoch(day, b1 + 1 + k), "NONE", q, agent, "PAUSE", "repas")
+                    log(cal.epoch(day, a2 - 3 + k), "NONE", q, agent, "UNPAUSE", "")
+                log(cal.epoch(day, ranges[-1][1] + 10 + k), "NONE", q, agent, "REMOVEMEMBER", "")
+
+
+def _caller_id(rng: random.Random, anonymous: bool, first: str, last: str, number: str) -> str:
+    """The CDR clid: withheld, a name from the operator's directory (35 %), or the number."""
+    if anonymous:
+        return '"Anonymous" <anonymous>'
+    if rng.random() < 0.35:
+        return f'"{first} {last.upper()}" <{number}>'
+    return f'"{number}" <{number}>'
+
+
+def _write_master_csv(cfg: VigieConfig, csrc: AsteriskCdrCsvSource, calls: list[_Call]) -> dict:
+    """Master.csv with every call's rows, in the order Asterisk writes them (by call end)."""
+    calls.sort(key=lambda c: (c.end, c.callid))
+    path = cfg.path(csrc.path)
+    claim_dir(path.parent)
+    remove_file(path)
+    with open(path, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as fh:
+        for c in calls:
+            for row in c.rows:
+                fh.write(row + "\n")
+    if calls:
+        set_mtime(path, calls[-1].end)
+    dispositions = Counter(row.rsplit(",", 4)[1].strip('"') for c in calls for row in c.rows)
+    return {"path": str(path), "rows": sum(len(c.rows) for c in calls),
+            "dispositions": dict(sorted(dispositions.items()))}
 
 
 def _cdr_only_calls(
