@@ -89,6 +89,21 @@ def contract_docs(project_dir: Path = DBT_PROJECT_DIR) -> dict[tuple[str, str], 
     docs[("history", "service_indicators")] = TableDoc(
         HISTORY_DESCRIPTION, {**indicators.columns, "is_recovery": IS_RECOVERY, "recorded_on": RECORDED_ON}
     )
+    exclusions = marts.get("exclusion_reasons", TableDoc(""))
+    docs[("history", "exclusion_reasons")] = TableDoc(
+        "Every final row of marts.exclusion_reasons as recorded night after night (excluded requests "
+        "per period, service, channel and reason), kept after the retention purge. Same columns, plus "
+        "recorded_on.", {**exclusions.columns, "recorded_on": RECORDED_ON}
+    )
+    commitments = marts.get("commitments", TableDoc(""))
+    docs[("history", "commitment_versions")] = TableDoc(
+        "Every description of a commitment version marts.commitments gave on some night, with the first "
+        "and last nights that saw it: what was promised when, kept whatever the configuration says later. "
+        "Same columns as marts.commitments but is_in_force.",
+        {**{k: v for k, v in commitments.columns.items() if k != "is_in_force"},
+         "first_recorded_on": "The first night that recorded this exact description of the version.",
+         "last_recorded_on": "The last night that recorded this exact description of the version."},
+    )
     docs[("main", "snapshot_info")] = SNAPSHOT_INFO
     return docs
 

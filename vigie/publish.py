@@ -16,9 +16,10 @@ that the run rewrites whole and swaps in with ``os.replace``:
   PostgreSQL publication writes too (vigie/publish_postgres.py).
 
 Tables keep their warehouse names (``marts.requests``...), plus ``main.snapshot_info`` (night,
-as_of, published_at) and, once a night has recorded it, ``history.service_indicators`` (final
-indicators kept after their landed batches are purged; vigie/retention.py). Parquet copies of
-every mart (and ``history_service_indicators.parquet``) go to ``<snapshot stem>_parquet/``,
+as_of, published_at) and, once a night has recorded them, the ``history.*`` tables (final
+indicators, exclusion reasons and commitment versions kept after their landed batches are
+purged; vigie/history.py). Parquet copies of every mart (and ``history_<table>.parquet``) go to
+``<snapshot stem>_parquet/``,
 which is a symbolic link to a versioned directory; the link is replaced atomically, the
 previous version is kept for readers in the middle of a listing and older ones are removed.
 """
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 
 BI_STORAGE_VERSION = "v1.4.0"
 SNAPSHOT_SCHEMA = "marts"
-HISTORY_SCHEMA, HISTORY_TABLE = "history", "service_indicators"
+HISTORY_SCHEMA = "history"
 
 
 class PublishRefused(RuntimeError):
@@ -115,19 +116,21 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
             con.execute(f"create table snap.{q} as select * from {_quote(wh)}.{q}")
             target = pq_new / f"{name}.parquet"
             con.execute(f"copy (select * from snap.{q}) to {_literal(str(target))} (format parquet)")
-        # The audit history of final indicators (vigie/history.py record_history),
-        # when the warehouse has it: BI users see the periods whose batches were purged too.
-        has_history = first_value(con.execute(
-            "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
-            [wh, HISTORY_SCHEMA, HISTORY_TABLE],
-        ))
-        if has_history:
-            q = f"{HISTORY_SCHEMA}.{HISTORY_TABLE}"
+        # The history schema (vigie/history.py record_history: final indicators, exclusion
+        # reasons, commitment versions), when the warehouse has it: BI users and the year's
+        # record for audits see the periods whose batches were purged too.
+        history = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = ? and schema_name = ? order by 1",
+            [wh, HISTORY_SCHEMA],
+        ).fetchall()]
+        if history:
             con.execute(f"create schema snap.{HISTORY_SCHEMA}")
+        for table in history:
+            q = f"{HISTORY_SCHEMA}.{_quote(table)}"
             con.execute(f"create table snap.{q} as select * from {_quote(wh)}.{q}")
-            target = pq_new / f"{HISTORY_SCHEMA}_{HISTORY_TABLE}.parquet"
+            target = pq_new / f"{HISTORY_SCHEMA}_{table}.parquet"
             con.execute(f"copy (select * from snap.{q}) to {_literal(str(target))} (format parquet)")
-            names = [*names, q]
+            names = [*names, f"{HISTORY_SCHEMA}.{table}"]
         con.execute(
             "create table snap.main.snapshot_info (night date, as_of timestamptz, published_at timestamptz, "
             "tables varchar[])"

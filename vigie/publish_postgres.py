@@ -6,7 +6,7 @@ pinned to a DuckDB version. ``outputs.bi_postgres: {connection_id, schema}`` tur
 (absent: nothing is published to PostgreSQL).
 
 What is published: every table of the warehouse schema ``marts`` (the same set as the DuckDB
-snapshot), ``history.service_indicators`` as ``<schema>.history_service_indicators`` (the
+snapshot), every ``history.<table>`` (vigie/history.py) as ``<schema>.history_<table>`` (the
 Parquet name too), and ``<schema>.snapshot_info`` (night, as_of, published_at, tables). Types
 are mapped one to one (``TIMESTAMP WITH TIME ZONE`` -> ``timestamptz``, ``DOUBLE`` -> ``double
 precision``, ``DATE`` -> ``date``...); a DuckDB type without a faithful PostgreSQL twin is
@@ -127,13 +127,12 @@ def _csv_expression(column: Column) -> str:
 
 
 def contract_tables(con: Any, warehouse_catalog: str) -> list[Table]:  # duckdb connection
-    """The tables of the BI contract in the warehouse: marts.*, then history.service_indicators."""
+    """The tables of the BI contract in the warehouse: marts.*, then history.* (vigie/history.py)."""
     rows = con.execute(
         """
         select schema_name, table_name, column_name, data_type
         from duckdb_columns()
-        where database_name = ? and (schema_name = 'marts'
-            or (schema_name = 'history' and table_name = 'service_indicators'))
+        where database_name = ? and schema_name in ('marts', 'history')
         order by schema_name desc, table_name, column_index
         """,
         [warehouse_catalog],

@@ -253,13 +253,15 @@ def test_types_and_values_are_those_of_the_warehouse(nights, database) -> None:
         for table in tables:
             assert _rows(cur, f"select * from vigie.{table}") == Counter(duck.execute(f"select * from marts.{table}").fetchall()), table
             compared += 1
-        history = Counter(duck.execute("select * from history.service_indicators").fetchall())
-        assert _rows(cur, "select * from vigie.history_service_indicators") == history
-        assert sum(history.values()) > 0
+        # every history table (vigie/history.py): indicators, exclusion reasons, commitment versions
+        for table in ("service_indicators", "exclusion_reasons", "commitment_versions"):
+            history = Counter(duck.execute(f"select * from history.{table}").fetchall())
+            assert _rows(cur, f"select * from vigie.history_{table}") == history, table
+            assert sum(history.values()) > 0, table
     finally:
         duck.close()
     cur.execute("select night, tables[1], array_length(tables, 1) from vigie.snapshot_info")
-    assert cur.fetchone() == (NIGHT_2, "commitment_evaluations", compared + 1)
+    assert cur.fetchone() == (NIGHT_2, "commitment_evaluations", compared + 3)
     con.close()
 
 

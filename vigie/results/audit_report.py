@@ -4,9 +4,11 @@ Per commitment and service: the month-by-month rate against the threshold, the b
 when they recovered, the volumes, the exclusions and their reasons, the data-quality incidents
 (periods marked incomplete) and the commitment versions in force (what changed and when).
 
-Why only the ``history`` schema of the warehouse (vigie/history.py): the marts are rebuilt from
-what is landed, and landed batches are purged after ``retention.landed_days``; the history keeps
-every final period, so the record of a year is the same before and after the purge. Every rule
+Why only the ``history`` schema (vigie/history.py): the marts are rebuilt from what is landed,
+and landed batches are purged after ``retention.landed_days``; the history keeps every final
+period, so the record of a year is the same before and after the purge. Read from the BI
+snapshot's copy (vigie/publish.py), as the public page is: published only after a night's checks
+passed, and readable while a night writes the warehouse. Every rule
 is read, never recomputed: breached = ``is_breached`` (marts.service_indicators), back within
 commitment = ``is_recovery`` (the alert rules, int_alert_candidates), incomplete =
 ``is_complete``. Only aggregates; a rate decided on fewer than ``publication.min_requests``
@@ -29,7 +31,7 @@ import duckdb
 from vigie.alerts.render import Texts
 from vigie.config import VigieConfig
 from vigie.results import wording
-from vigie.results.figures import ResultsUnavailable, next_month
+from vigie.results.figures import ResultsUnavailable, next_month, open_snapshot, snapshot_path
 from vigie.results.render import html_to_pdf, render, write_text_atomic
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ CHANGED_FIELDS = (("label", "libellé"), ("target_label", "délai"), ("threshold
 
 
 class AuditRecordUnavailable(ResultsUnavailable):
-    """No history for the year, or the warehouse cannot be read: the message says what to do."""
+    """No history for the year in the BI snapshot: the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,7 @@ def _next_end(grain: str, start: dt.date) -> dt.date:
 
 
 def _breach_lines(rows: list[dict], grains: list[str], year: int, small: int, texts: Texts,
-                  recorded_until: dt.date) -> list[BreachLine]:
+                  night: dt.date) -> list[BreachLine]:
     """Runs of consecutive breached final periods (per grain) and the period that ended each:
     the one the alert rules mark ``is_recovery`` right after the run's last breach."""
     lines: list[BreachLine] = []
@@ -245,7 +247,7 @@ def _breach_lines(rows: list[dict], grains: list[str], year: int, small: int, te
                 elif nxt is not None and nxt.get("is_recovery") is None:
                     recovery = ("retour non enregistré : la période suivante a été figée dans l'historique "
                                 "avant que Vigie n'y garde les retours dans l'engagement")
-                elif nxt is None and _next_end(grain, last["period_end"]) > recorded_until + dt.timedelta(days=1):
+                elif nxt is None and _next_end(grain, last["period_end"]) > night + dt.timedelta(days=1):
                     recovery = "période suivante pas encore terminée"
                 elif nxt is None:
                     recovery = "pas de retour constaté : aucune demande jugée la période suivante"
@@ -302,21 +304,15 @@ def _shown(name: str, value: object) -> str:
 
 
 def read_audit_record(cfg: VigieConfig, year: int) -> AuditRecord:
-    """The year's figures from the warehouse's history schema (read-only)."""
-    from vigie.transform import warehouse_path
-
-    path = warehouse_path(cfg)
-    if not path.is_file():
-        raise AuditRecordUnavailable(f"no warehouse at {path}: run the nights of {year} first (vigie run)")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        raise AuditRecordUnavailable(f"the warehouse {path} is being written (a night is running): "
-                                     f"retry when it ends ({exc})") from exc
+    """The year's figures from the history schema of the published BI snapshot (read-only)."""
+    con = open_snapshot(cfg)
+    path = snapshot_path(cfg)
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     try:
         if not _has(con, "service_indicators"):
-            raise AuditRecordUnavailable(f"{path} has no history.service_indicators: no night has recorded final indicators yet")
+            raise AuditRecordUnavailable(f"{path} has no history.service_indicators: no published night has "
+                                         "recorded final indicators yet")
+        night = _one(con, "select night from main.snapshot_info", [])
         # one month beyond the year: the period that ended a December breach
         rates = _query(con, "select * from history.service_indicators where indicator = 'compliance_rate' "
                             "and period_start >= ? and period_start < ? order by all",
@@ -356,7 +352,7 @@ def read_audit_record(cfg: VigieConfig, year: int) -> AuditRecord:
         commitments.append(CommitmentRecord(
             commitment_id, label, service or "", names.get(service, service or "sans service"), channel,
             months=_month_lines(rows, year, small),
-            breaches=_breach_lines(rows, grains, year, small, texts, recorded),
+            breaches=_breach_lines(rows, grains, year, small, texts, night),
             versions=_version_lines(own),
         ))
 
