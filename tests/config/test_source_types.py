@@ -93,6 +93,9 @@ def test_dbt_completeness_judges_every_type_by_its_main_table() -> None:
             assert kind_of.get(t.name, t.name) == counted[main], t.name
         else:  # registers and surveys: no volume judged (DECISIONLOG Part 6 "Scope")
             assert t.name not in kind_of and t.name not in counted.values(), t.name
+    gaps_sql = (quality / "int_service_channel_day_gaps.sql").read_text(encoding="utf-8")
+    fed_kinds = set(re.findall(r"where g\.source_type = '(\w+)'", gaps_sql))
+    assert fed_kinds == set(counted.values())  # every counted kind says which cells it feeds
 
 
 def test_the_configuration_reference_lists_every_registered_type() -> None:
