@@ -15,7 +15,7 @@ from typing import get_args
 
 from connectors.connector import AdvancesAfterLanding, Connector, load_connector
 from connectors.landing_schemas import ALL_TABLES, TABLES_BY_SOURCE_TYPE
-from vigie.config import SOURCE_TYPES, Source
+from vigie.config import SOURCE_TYPES, Source, _source_service_references
 from vigie.source_types import (
     FAMILY_NAMES,
     REGISTRY,
@@ -108,3 +108,23 @@ def test_the_configuration_reference_lists_every_registered_type() -> None:
 def test_the_landing_page_lists_every_type_s_tables() -> None:
     docs = (ROOT / "docs" / "landing.md").read_text(encoding="utf-8")
     assert tables_markdown_table() in docs  # regenerate with: python -m vigie.source_types tables
+
+
+# Keys by which a source maps its queues, contexts, mailboxes, groups... to service codes.
+SERVICE_KEYS = {"queues": {"q": "SVC"}, "services_by_dcontext": {"ctx": "SVC"}, "groups": {1: "SVC"},
+                "categories": {2: "SVC"}, "services": {"v": "SVC"}, "default_service": "SVC"}
+
+
+def test_every_type_s_service_codes_are_checked_at_load() -> None:
+    """A type added to the registry but not to the configuration's service-code check would
+    accept a service code that does not exist: each of its mapping keys must be seen."""
+    for t in REGISTRY:
+        fields = t.model.model_fields
+        values: dict[str, object] = {k: v for k, v in SERVICE_KEYS.items() if k in fields}
+        if "mailboxes" in fields:
+            (item,) = get_args(fields["mailboxes"].annotation)
+            values["mailboxes"] = [item.model_construct(name="m", service="SVC")]
+        assert values, f"{t.name} maps no service"
+        source = t.model.model_construct(id="src", type=t.name, **values)
+        refs = list(_source_service_references(source))
+        assert len(refs) == len(values) and {code for _, code in refs} == {"SVC"}, (t.name, refs)
