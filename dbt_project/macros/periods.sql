@@ -48,3 +48,22 @@
         else '61+'
     end
 {%- endmacro %}
+
+{#-
+    The one definition of a request's volume periods: every request known to the night (received
+    before as_of), once per grain, in the period of its local date of receipt. Read by the volume
+    rows of service_indicators and by exclusion_reasons, so a cell's reasons add up to its
+    requests_excluded.
+-#}
+{% macro request_receipt_periods() -%}
+    select
+        g.period_grain,
+        {{ period_start('g.period_grain', local_date('r.received_at')) }} as period_start,
+        r.service_code,
+        r.channel,
+        r.is_excluded,
+        r.exclusion_reason
+    from {{ ref('int_requests_unioned') }} as r
+    cross join ({{ period_grains() }}) as g
+    where r.received_at < {{ as_of() }}
+{%- endmacro %}

@@ -4,26 +4,20 @@
     cell's reasons add up to that row's numerator. Kept night after night in
     history.exclusion_reasons (vigie/history.py), so the record survives the retention purge.
     Only periods starting on or before the night's day; is_final once the period ended. -#}
-with excluded as (
-    select
-        service_code,
-        channel,
-        exclusion_reason,
-        {{ local_date('received_at') }} as received_on
-    from {{ ref('int_requests_unioned') }}
-    where received_at < {{ as_of() }} and is_excluded
+with request_periods as (
+    {{ request_receipt_periods() }}
 ),
 
 counts as (
     select
-        g.period_grain,
-        {{ period_start('g.period_grain', 'e.received_on') }} as period_start,
-        e.service_code,
-        e.channel,
-        e.exclusion_reason,
+        period_grain,
+        period_start,
+        service_code,
+        channel,
+        exclusion_reason,
         count(*) as requests
-    from excluded as e
-    cross join ({{ period_grains() }}) as g
+    from request_periods
+    where is_excluded
     group by all
 )
 

@@ -15,16 +15,6 @@ evaluations as (
     select * from {{ ref('int_commitment_evaluations') }}
 ),
 
-requests as (
-    select
-        service_code,
-        channel,
-        is_excluded,
-        {{ local_date('received_at') }} as received_on
-    from {{ ref('int_requests_unioned') }}
-    where received_at < {{ as_of() }}
-),
-
 versions as (
     select * from {{ ref('int_commitment_versions') }}
 ),
@@ -94,14 +84,7 @@ compliance as (
 ),
 
 request_periods as (
-    select
-        g.period_grain,
-        {{ period_start('g.period_grain', 'r.received_on') }} as period_start,
-        r.service_code,
-        r.channel,
-        r.is_excluded
-    from requests as r
-    cross join grains as g
+    {{ request_receipt_periods() }}
 ),
 
 volume_counts as (
