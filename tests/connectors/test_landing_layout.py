@@ -18,9 +18,13 @@ DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 def test_landing_scan_globs_the_batches_where_the_layout_puts_them() -> None:
     macro = (DBT / "macros" / "landing_scan.sql").read_text(encoding="utf-8")
-    root = """{{ var("landing_root") | replace("'", "''") }}"""
     assert "{% macro landing_scan(table_name) -%}" in macro
-    assert layout.DBT_BATCH_GLOB.format(root=root, table="{{ table_name }}") in macro
+    assert "from landed.{{ table_name }}" in macro
+    # landed.<table> is the copy of every batch file the on-run-start hook finds (issue 16)
+    sync = (DBT / "macros" / "sync_landing.sql").read_text(encoding="utf-8")
+    root = """{{ var("landing_root") | replace("'", "''") }}"""
+    assert layout.DBT_BATCH_GLOB.format(root=root, table="*") in sync
+    assert f"'/{layout.EMPTY_SOURCE_DIR}/day={layout.EMPTY_DAY.isoformat()}'" in sync
     # the path the Python side writes matches the glob's shape
     batch = layout.batch_dir(Path("/l"), "pbx", dt.date(2026, 11, 3)) / "queue_log_events.parquet"
     assert str(batch) == layout.DBT_BATCH_GLOB.format(root="/l", table="queue_log_events").replace(
