@@ -64,13 +64,18 @@ def run(config: Path, start: dt.date, end: dt.date, label: str) -> tuple[float, 
     from vigie.runner import run_nights
 
     lines: list[str] = []
+    cpu = time.process_time()
     report = run_nights(config, start, end, echo=lines.append)
+    cpu = time.process_time() - cpu
     if report.failed:
         for line in lines:
             print(f"  {line}")
         raise SystemExit(f"{label} failed: {report.failed}")
     if end == start:
         print(f"  {lines[-1]}")
+    # On a shared machine wall time depends on the load; CPU time (every thread of this
+    # process: dbt, DuckDB, GX, the tasks) much less.
+    print(f"  {label}: CPU {cpu:.1f} s (load average {os.getloadavg()[0]:.1f})")
     return report.seconds - report.startup_seconds, report.startup_seconds
 
 

@@ -19,6 +19,8 @@ byte-identical between two runs of the same night on the same data.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -44,7 +46,6 @@ from vigie.config import (
     WazoCdrSource,
 )
 from vigie.intervals import night_for_day
-from vigie.sql_values import first_value
 
 # (table, DDL column list). Types are explicit so that an empty table still has the types
 # the dbt models and contracts expect.
@@ -211,26 +212,77 @@ OLD_ROW_INSTANTS: dict[str, str] = {
 }
 
 
-def earliest_landed_row_day(batches: list[tuple[dt.date, Path]], tz: str) -> dt.date | None:
-    """Local date of the oldest row of ``OLD_ROW_INSTANTS`` landed in ``batches``: a request's
-    clock must start on a calendar that covers its receipt."""
-    firsts = []
+def _read_cache(cache_file: Path | None) -> dict[str, list[Any]]:
+    """path -> [size, mtime_ns, oldest instant (ISO) or None], or {} when absent or unreadable."""
+    if cache_file is None or not cache_file.is_file():
+        return {}
+    try:
+        return dict(json.loads(cache_file.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(cache_file: Path, cache: dict[str, list[Any]]) -> None:
+    """Atomically, without the entries of files gone since (purged, re-landed elsewhere)."""
+    kept = {k: v for k, v in cache.items() if Path(k).is_file()}
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(kept, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, cache_file)
+
+
+def _file_minima(table: str, files: list[str]) -> dict[str, Any]:
+    """Oldest ``OLD_ROW_INSTANTS[table]`` of each file (files without rows are left out)."""
     con = duckdb.connect()
     try:
-        for table, instant in OLD_ROW_INSTANTS.items():
-            files = [str(d / f"{table}.parquet") for _, d in batches if (d / f"{table}.parquet").exists()]
-            if files:
-                first = first_value(con.execute(
-                    f"select min({instant}) from read_parquet(?, union_by_name = true)", [files]
-                ))
-                if first is not None:
-                    firsts.append(first)
+        return dict(con.execute(
+            f"select filename, min({OLD_ROW_INSTANTS[table]}) "
+            "from read_parquet(?, union_by_name = true, filename = true) group by filename",
+            [files],
+        ).fetchall())
     finally:
         con.close()
+
+
+def earliest_landed_row_day(
+    batches: list[tuple[dt.date, Path]], tz: str, cache_file: Path | None = None
+) -> dt.date | None:
+    """Local date of the oldest row of ``OLD_ROW_INSTANTS`` landed in ``batches``: a request's
+    clock must start on a calendar that covers its receipt.
+
+    With ``cache_file``, each file's oldest instant is kept there under its path, size and
+    modification time (ns), and only files new or changed since are read (issue 16: reading
+    every landed file again made each night cost in proportion to the history). The minimum
+    over files is the minimum over their rows, so the answer is the same as without the cache.
+    """
+    cache = _read_cache(cache_file)
+    minima: list[str | None] = []
+    to_read: dict[str, dict[str, list[int]]] = {}
+    for table in OLD_ROW_INSTANTS:
+        for _, d in batches:
+            path = d / f"{table}.parquet"
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            signature = [st.st_size, st.st_mtime_ns]
+            hit = cache.get(str(path))
+            if hit is not None and hit[:2] == signature:
+                minima.append(hit[2])
+            else:
+                to_read.setdefault(table, {})[str(path)] = signature
+    for table, files in to_read.items():
+        found = _file_minima(table, list(files))
+        for f, signature in files.items():
+            first = found.get(f)
+            cache[f] = [*signature, first.isoformat() if first is not None else None]
+            minima.append(cache[f][2])
+    if to_read and cache_file is not None:
+        _write_cache(cache_file, cache)
+    firsts = [dt.datetime.fromisoformat(m) for m in minima if m is not None]
     if not firsts:
         return None
-    oldest: dt.datetime = min(firsts)
-    return oldest.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    return min(firsts).astimezone(zoneinfo.ZoneInfo(tz)).date()
 
 
 def calendar_range(cfg: VigieConfig, day: dt.date) -> tuple[dt.date, dt.date]:
@@ -241,7 +293,9 @@ def calendar_range(cfg: VigieConfig, day: dt.date) -> tuple[dt.date, dt.date]:
     """
     batches = landed_batch_dirs(landing_root(cfg), day)
     candidates = [day, *(d for d, _ in batches)]
-    oldest_row_day = earliest_landed_row_day(batches, cfg.collectivite.timezone)
+    oldest_row_day = earliest_landed_row_day(
+        batches, cfg.collectivite.timezone, warehouse_path(cfg).parent / "landed_row_minima.json"
+    )
     if oldest_row_day is not None:
         candidates.append(oldest_row_day)
     return min(candidates) - CALENDAR_MARGIN_BEFORE, day + CALENDAR_MARGIN_AFTER
