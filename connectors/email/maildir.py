@@ -116,21 +116,36 @@ def _entry_kind(entry: os.DirEntry[str]) -> str | None:
     return "a special file (socket, pipe or device)"
 
 
-def _message_entries(folder: Path) -> list[tuple[Path, str | None]]:
+def _message_entries(
+    folder: Path, seconds: tuple[int, int] | None = None
+) -> tuple[list[tuple[Path, str | None]], int]:
     """(path, None) for every message file of a folder's new/ and cur/ (tmp/ holds deliveries in
-    progress), (path, what it is) for any other entry there, sorted by path.
+    progress), (path, what it is) for any other entry there, sorted by path; and how many entries
+    were listed.
 
     Why the other entries are kept: a directory or socket where a message should be is a
-    message Vigie cannot read; it becomes a reject naming its path, never a silent gap."""
+    message Vigie cannot read; it becomes a reject naming its path, never a silent gap.
+
+    ``seconds = (lo, hi)`` leaves out, from the name alone, every entry whose name starts with a
+    delivery epoch outside [lo, hi] (issue 16: a mailbox holds years of messages and a night
+    wants one day; building a path and a kind for each of them was most of the listing's time).
+    The caller passes bounds that contain its interval, so nothing it would keep is left out."""
     found: list[tuple[Path, str | None]] = []
+    listed = 0
     for sub in ("new", "cur"):
         d = folder / sub
         if d.is_dir():
             with os.scandir(d) as entries:  # d_type from the directory: no stat per file
-                found.extend(
-                    (Path(e.path), _entry_kind(e)) for e in entries if not e.name.startswith(".")
-                )
-    return sorted(found)
+                for e in entries:
+                    if e.name.startswith("."):
+                        continue
+                    listed += 1
+                    if seconds is not None:
+                        m = _EPOCH.match(e.name)
+                        if m and not seconds[0] <= int(m.group(1)) <= seconds[1]:
+                            continue
+                    found.append((Path(e.path), _entry_kind(e)))
+    return sorted(found), listed
 
 
 _LAYOUT_RULE = {
@@ -186,6 +201,8 @@ def read_interval(
     own_addresses = [m.address for m in source.mailboxes if m.address]
     internal = cfg.collectivite.internal_email_domains
     start, end = night.start_utc, night.end_utc
+    # Whole seconds around the interval: a name's epoch outside them is outside the interval.
+    seconds = (int(start.timestamp()) - 1, int(end.timestamp()) + 1)
 
     rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     rejects: list[Reject] = []
@@ -195,8 +212,9 @@ def read_interval(
     for mb in source.mailboxes:
         mdir = root / mb.path
         for role, folder in (("inbox", mb.inbox), ("sent", mb.sent)):
-            for path, kind in _message_entries(folder_dir(mdir, folder, source.layout)):
-                seen += 1
+            entries, listed = _message_entries(folder_dir(mdir, folder, source.layout), seconds)
+            seen += listed
+            for path, kind in entries:
                 rel = path.relative_to(root).as_posix()
                 try:
                     received_at, fallback = delivery_time(path)
