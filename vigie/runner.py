@@ -46,8 +46,6 @@ def airflow_environment(cfg: VigieConfig, config_file: Path) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__COSMOS__CACHE_DIR": str(Path(home) / "cosmos_cache"),
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("VIGIE_AIRFLOW_LOG_LEVEL", "WARNING"),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
