@@ -10,7 +10,6 @@ blocking failure still reads "Failed".
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from h5_builders import create_warehouse, indicator, land, make_config
+from headless_chromium import require_chromium
 
 from expectations.commitment_findings import finding, percent, period_words
 from expectations.data_docs_offline import STATIC, site_root
@@ -254,15 +254,6 @@ def test_a_site_from_before_offline_assets_is_rendered_whole_once(tmp_path: Path
     assert (docs / "static" / "vendor" / "jquery" / "jquery.min.js").is_file()
 
 
-def _require_chromium() -> None:
-    if Path(CHROMIUM).is_file():
-        return
-    reason = f"headless Chromium not found at {CHROMIUM}: apt-get install -y chromium"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true: {reason}")
-    pytest.skip(reason)
-
-
 def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
     """Headless Chromium with every host name unresolvable: no page can reach a network."""
     return subprocess.run(
@@ -276,7 +267,7 @@ def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
 
 def test_index_renders_offline_in_chromium(docs: Path, tmp_path: Path) -> None:
     """Without any network the index's results table is built (bootstrap-table ran) and drawn."""
-    _require_chromium()
+    require_chromium()
     index = docs / "index.html"
     dom = _chromium("--window-size=1280,900", "--dump-dom", index.as_uri(), profile=tmp_path / "p1")
     assert dom.returncode == 0, dom.stderr[-2000:]
