@@ -23,10 +23,7 @@ from typing import Any
 
 from vigie.config import VigieConfig
 from vigie.percent import percent_shown
-
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre"]  # fmt: skip
-NBSP = "\u00a0"  # "80 %" never breaks between the figure and its sign
+from vigie.results.wording import MONTHS, NBSP, long_date
 
 
 def percent(share: float, below: float | None = None) -> str:
@@ -39,18 +36,12 @@ def percent(share: float, below: float | None = None) -> str:
     return f"{text}{NBSP}%"
 
 
-def french_date(d: dt.date) -> str:
-    """'1er novembre 2026', '16 novembre 2026'."""
-    day = "1er" if d.day == 1 else str(d.day)
-    return f"{day} {MONTHS[d.month - 1]} {d.year}"
-
-
 def period_words(grain: str, start: dt.date) -> str:
     """'journée du 16 novembre 2026', 'semaine du 9 novembre 2026', 'mois de novembre 2026'."""
     if grain == "day":
-        return f"journée du {french_date(start)}"
+        return f"journée du {long_date(start)}"
     if grain == "week":
-        return f"semaine du {french_date(start)}"
+        return f"semaine du {long_date(start)}"
     if grain == "month":
         return f"mois de {MONTHS[start.month - 1]} {start.year}"
     raise ValueError(f"unknown period grain {grain!r}: expected day, week or month")
