@@ -72,3 +72,19 @@ def extract_source(cfg: VigieConfig, source_id: str, day: dt.date) -> LandedBatc
         batch.reject_count,
     )
     return batch
+
+
+def land_source_night(cfg: VigieConfig, source_id: str, day: dt.date) -> LandedBatch:
+    """``extract_source``, and on failure the night's ``_FAILED.json`` marker, then re-raise.
+
+    What every extract task does (the night is then built without the source, its days
+    incomplete; a later landing replaces the marker). One function for the DAG task and the
+    backfill mode of ``vigie run`` (vigie/runner.py)."""
+    from connectors.landing_layout import record_failed_extract
+
+    try:
+        return extract_source(cfg, source_id, day)
+    except Exception as exc:
+        source = find_source(cfg, source_id)
+        record_failed_extract(landing_root(cfg), source_id, source.type, day, f"{type(exc).__name__}: {exc}")
+        raise

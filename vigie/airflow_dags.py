@@ -155,20 +155,11 @@ def _dropped_export_day(context: dict[str, Any], cfg: VigieConfig) -> dt.date:
 def _extract_one(source_id: str, context: dict[str, Any], day_of: DayRule) -> dict[str, Any]:
     """Land one night of one source; on failure leave the night's failure marker, then raise
     (Airflow retries; the marker goes away when a retry lands)."""
-    from connectors.extract import extract_source, find_source
-    from connectors.landing_layout import landing_root, record_failed_extract
+    from connectors.extract import land_source_night
 
     conf = current_config()
     day = day_of(context, conf)
-    try:
-        batch = extract_source(conf, source_id, day)
-    except Exception as exc:
-        source = find_source(conf, source_id)
-        record_failed_extract(
-            landing_root(conf), source_id, source.type, day,
-            f"{type(exc).__name__}: {exc}",
-        )
-        raise
+    batch = land_source_night(conf, source_id, day)
     return {
         "day": day.isoformat(),
         "rows": batch.row_counts,

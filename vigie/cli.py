@@ -116,7 +116,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from vigie.runner import run_nights
+    from vigie.runner import backfill_nights, run_nights
     from vigie.secrets import PseudonymisationKeyMissing
 
     try:
@@ -128,7 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         # Backfills stay quiet for service heads unless asked (alerts.max_age_days).
         os.environ["VIGIE_SEND_OLD_ALERTS"] = "1"
     try:
-        report = run_nights(args.config, args.date_from, args.date_to)
+        runner = backfill_nights if getattr(args, "backfill", False) else run_nights
+        report = runner(args.config, args.date_from, args.date_to)
     except PseudonymisationKeyMissing as exc:  # checked before the first night: one line
         print(f"vigie run: {exc}", file=sys.stderr)
         return 2
@@ -269,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--to", dest="date_to", type=_date, required=True)
     r.add_argument("--send-old-alerts", action="store_true",
                    help="also send alerts about periods older than alerts.max_age_days")
+    r.add_argument("--backfill", action="store_true",
+                   help="land every night first, then build only the nights that can still "
+                        "alert (same tables and alert log as night by night, much faster)")
     r.set_defaults(func=cmd_run)
 
     k = sub.add_parser("confirm-day", help="confirm a source's night as complete (what landed is all there is)")

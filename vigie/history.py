@@ -145,3 +145,22 @@ def record_history(cfg: VigieConfig, day: dt.date) -> dict[str, int]:
     finally:
         con.close()
     return written
+
+
+def record_versions_seen(cfg: VigieConfig, day: dt.date) -> int:
+    """Record that night ``day`` saw tonight's commitment versions (``marts.commitments``).
+
+    For the backfill mode (vigie/runner.py), which builds the last nights of a range only:
+    the nights before them saw the same versions (marts.commitments is the configuration's,
+    whatever the night, ``is_in_force`` aside), so the range's first night widens each
+    version's ``first_recorded_on`` as building it would have."""
+    from vigie.warehouse_config import warehouse_path
+
+    con = duckdb.connect(str(warehouse_path(cfg)))
+    try:
+        con.execute("begin")
+        seen = record_versions(con, day) if _exists(con, "marts.commitments") else 0
+        con.execute("commit")
+    finally:
+        con.close()
+    return seen

@@ -33,6 +33,7 @@ class RunReport:
     failed: dict[str, str] = field(default_factory=dict)  # day -> what failed
     seconds: float = 0.0
     startup_seconds: float = 0.0
+    seconds_landing: float = 0.0  # backfill mode: landing every night, before any build
 
 
 def airflow_environment(cfg: VigieConfig, config_file: Path) -> dict[str, str]:
@@ -83,16 +84,8 @@ def _prepare_airflow(dag_ids: tuple[str, ...]) -> dict[str, object]:
     return {d: bag.dags[d] for d in dag_ids}
 
 
-def run_nights(
-    config_file: Path | str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    echo: Callable[[str], None] = print,
-    stop_on_failure: bool = False,
-) -> RunReport:
-    """Run every night from ``start`` to ``end`` (inclusive) through the DAG chain."""
-    config_file = Path(config_file)
+def _local_run_setup(config_file: Path, start: dt.date, end: dt.date) -> VigieConfig:
+    """Configuration, local Airflow environment, pseudonymisation key (one line if absent)."""
     cfg = load_config(config_file)
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")
@@ -103,6 +96,20 @@ def run_nights(
     pseudonymisation_key(cfg)
     for name in ("airflow", "airflow.task", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    return cfg
+
+
+def run_nights(
+    config_file: Path | str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    echo: Callable[[str], None] = print,
+    stop_on_failure: bool = False,
+) -> RunReport:
+    """Run every night from ``start`` to ``end`` (inclusive) through the DAG chain."""
+    config_file = Path(config_file)
+    cfg = _local_run_setup(config_file, start, end)
 
     from vigie.airflow_dags import NIGHTLY_ORDER
 
@@ -111,7 +118,21 @@ def run_nights(
     dags = _prepare_airflow(NIGHTLY_ORDER)
     report.startup_seconds = time.monotonic() - t0
     echo(f"Airflow ready in {report.startup_seconds:.1f} s ({len(dags)} DAGs parsed once)")
+    _run_range(cfg, dags, start, end, report, echo, stop_on_failure)
+    report.seconds = time.monotonic() - t0
+    return report
 
+
+def _run_range(
+    cfg: VigieConfig,
+    dags: dict[str, object],
+    start: dt.date,
+    end: dt.date,
+    report: RunReport,
+    echo: Callable[[str], None],
+    stop_on_failure: bool,
+) -> None:
+    """Run ``dags`` (in order) for every night from ``start`` to ``end``."""
     day = start
     while day <= end:
         t_night = time.monotonic()
@@ -129,8 +150,6 @@ def run_nights(
         else:
             echo(f"night {day}: ok in {spent:.1f} s ({detail})")
         day += dt.timedelta(days=1)
-    report.seconds = time.monotonic() - t0
-    return report
 
 
 def _run_one_night(
@@ -161,3 +180,124 @@ def _run_one_night(
             failures.append(f"{dag_id} failed (tasks {failed})")
             break
     return "; ".join(failures) or None
+
+
+def backfill_nights(
+    config_file: Path | str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    echo: Callable[[str], None] = print,
+) -> RunReport:
+    """Backfill mode of ``vigie run --backfill``: the same tables as night by night, paying the
+    warehouse steps only for the nights whose results last.
+
+    1. Land every night of the range, source by source in night order, as the extract tasks
+       do (``connectors.extract.land_source_night``: a source that fails leaves its night's
+       failure marker and the backfill goes on, as under the scheduler), without Airflow.
+    2. Alert ages count from the newest landed night (int_alert_candidates.is_recent): a night
+       older than that minus ``alerts.max_age_days`` can send nothing. Such nights are not
+       built on their own: every table they would write is rewritten by a later night (marts
+       and intermediates are rebuilt; history rows of final periods are rewritten by every
+       later night, and with everything landed no night freezes or purges before the newest;
+       the commitment versions they saw are the configuration's, recorded with the range's
+       first night below).
+    3. ``vigie_night`` (dbt build, checks, digests, BI snapshot) runs through Airflow for each
+       remaining night, in order; at least the last night of the range.
+
+    With ``VIGIE_SEND_OLD_ALERTS`` every night may send, so every night is built.
+    DECISIONLOG Part 1, "Backfill mode".
+    """
+    config_file = Path(config_file)
+    cfg = _local_run_setup(config_file, start, end)
+    report = RunReport()
+    t0 = time.monotonic()
+    _land_range(cfg, start, end, report, echo)
+
+    from connectors.landing_layout import landing_root, newest_landed_day
+    from vigie.airflow_dags import NIGHT_DAG_ID
+    from vigie.alerts import send_old_requested
+    from vigie.alerts.collect import first_night_that_may_alert
+
+    first_built = end
+    if send_old_requested():
+        first_built = start
+    else:
+        newest = newest_landed_day(landing_root(cfg)) or end
+        first_built = min(max(start, first_night_that_may_alert(cfg, newest)), end)
+    skipped = (first_built - start).days
+    echo(f"backfill: {report.seconds_landing:.1f} s to land {(end - start).days + 1} nights; "
+         f"building {(end - first_built).days + 1} night(s) from {first_built} "
+         f"({skipped} older night(s) can send no alert: built within the later ones)")
+
+    t_air = time.monotonic()
+    dags = _prepare_airflow((NIGHT_DAG_ID,))
+    report.startup_seconds = time.monotonic() - t_air
+    landing_failed, report.failed = report.failed, {}
+    _run_range(cfg, dags, first_built, end, report, echo, stop_on_failure=True)
+    built_ok = not report.failed
+    for day_iso, what in landing_failed.items():
+        report.failed[day_iso] = "; ".join(filter(None, [what, report.failed.get(day_iso)]))
+    if skipped and built_ok:
+        from vigie.history import record_versions_seen
+
+        record_versions_seen(cfg, start)
+        _check_landing_only(cfg, start, first_built, report, echo)
+    report.nights = sorted({*report.nights, *(start + dt.timedelta(days=i) for i in range(skipped))})
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def land_nights(config_file: Path | str, start: dt.date, end: dt.date, *,
+                echo: Callable[[str], None] = print) -> RunReport:
+    """Land every night of the range and build nothing (the backfill mode's first step)."""
+    config_file = Path(config_file)
+    cfg = _local_run_setup(config_file, start, end)
+    report = RunReport()
+    _land_range(cfg, start, end, report, echo)
+    report.seconds = report.seconds_landing
+    return report
+
+
+def _land_range(cfg: VigieConfig, start: dt.date, end: dt.date, report: RunReport,
+                echo: Callable[[str], None]) -> None:
+    """Land every night of the range, nightly sources only (those the extract DAGs read)."""
+    from connectors.extract import land_source_night
+    from vigie.airflow_dags import FAMILIES
+
+    t0 = time.monotonic()
+    source_ids = [s.id for types in FAMILIES.values() for s in cfg.sources_of(*types)]
+    day = start
+    while day <= end:
+        for source_id in source_ids:
+            try:
+                land_source_night(cfg, source_id, day)
+            except Exception as exc:  # the night goes on without it, as under the scheduler
+                what = f"{source_id} did not land: {type(exc).__name__}: {exc}"
+                report.failed[day.isoformat()] = "; ".join(filter(None, [report.failed.get(day.isoformat()), what]))
+                echo(f"night {day}: {what}")
+        day += dt.timedelta(days=1)
+    report.seconds_landing = time.monotonic() - t0
+
+
+def _check_landing_only(cfg: VigieConfig, start: dt.date, first_built: dt.date, report: RunReport,
+                        echo: Callable[[str], None]) -> None:
+    """The nights not built on their own: validate their landed batches (GX landing suites,
+    summary and Data Docs, the data team told of a blocking failure as on any night), then
+    note them built (their results are in the later nights')."""
+    from connectors.landing_layout import landing_root, record_night_built
+    from expectations.run import BlockingChecksFailed, run_checks
+
+    t0 = time.monotonic()
+    day = start
+    while day < first_built:
+        try:
+            run_checks(cfg, day, marts=False)
+        except BlockingChecksFailed as exc:
+            report.failed[day.isoformat()] = "; ".join(
+                filter(None, [report.failed.get(day.isoformat()), f"landing checks failed: {exc}"]))
+            echo(f"night {day}: landing checks FAILED: {exc}")
+        record_night_built(landing_root(cfg), day)
+        day += dt.timedelta(days=1)
+    echo(f"backfill: landing of {(first_built - start).days} older night(s) checked in "
+         f"{time.monotonic() - t0:.1f} s")

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import holidays
 
-from connectors.landing_layout import landed_batch_dirs, landing_root
+from connectors.landing_layout import landed_batch_dirs, landing_root, newest_landed_day
 from vigie.config import (
     SUBDIVISION_ALIASES,
     WEEKDAYS,
@@ -76,7 +76,10 @@ CONFIG_TABLES: dict[str, str] = {
     # every enabled source: its type and the name people know it by (sources[].name, else id)
     "sources": "source_id varchar, source_type varchar, source_name varchar",
     # alerts.* keys the dbt alert rules read (intermediate/quality, intermediate/alerts)
-    "alert_rules": "completeness_alpha double, breach_grains varchar[], max_age_days integer",
+    # age_counted_from: the day alerts.max_age_days counts back from (later of the night and
+    # the newest landed night: a backfill of old nights stays quiet; DECISIONLOG Part 6, "Age of alerts")
+    "alert_rules": "completeness_alpha double, breach_grains varchar[], max_age_days integer, "
+    "age_counted_from date",
 }
 
 
@@ -98,9 +101,15 @@ def _closure_rows(code: str | None, closures: Sequence[Closure]) -> list[tuple[A
 
 
 def config_rows(
-    cfg: VigieConfig, calendar_start: dt.date, calendar_end: dt.date, run_day: dt.date | None = None
+    cfg: VigieConfig,
+    calendar_start: dt.date,
+    calendar_end: dt.date,
+    run_day: dt.date | None = None,
+    alerts_age_from: dt.date | None = None,
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """Rows of every config table (pure function of its arguments: repeatable loads)."""
+    """Rows of every config table (pure function of its arguments: repeatable loads).
+
+    ``alerts_age_from`` (default: the night) is the day ``alerts.max_age_days`` counts back from."""
     tz = cfg.collectivite.timezone
     day = run_day or calendar_start
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in CONFIG_TABLES}
@@ -166,7 +175,9 @@ def config_rows(
     q = cfg.quality
     rows["quality"].append((q.volume_ratio, q.baseline_weeks, q.min_baseline_days))
     a = cfg.alerts
-    rows["alert_rules"].append((a.completeness_alpha, list(a.breach_grains), a.max_age_days))
+    rows["alert_rules"].append(
+        (a.completeness_alpha, list(a.breach_grains), a.max_age_days, max(day, alerts_age_from or day))
+    )
     return rows
 
 
@@ -176,6 +187,7 @@ def load_config_tables(
     calendar_start: dt.date,
     calendar_end: dt.date,
     run_day: dt.date | None = None,
+    alerts_age_from: dt.date | None = None,
 ) -> None:
     """(Re)create every ``config.*`` table from ``cfg`` in one transaction.
 
@@ -184,7 +196,7 @@ def load_config_tables(
     """
     if calendar_end < calendar_start:
         raise ValueError(f"calendar_end {calendar_end} is before calendar_start {calendar_start}")
-    rows = config_rows(cfg, calendar_start, calendar_end, run_day)
+    rows = config_rows(cfg, calendar_start, calendar_end, run_day, alerts_age_from)
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists config")
@@ -307,10 +319,16 @@ def warehouse_path(cfg: VigieConfig) -> Path:
 
 
 def load_night_config(cfg: VigieConfig, day: dt.date, warehouse: Path) -> None:
-    """The config tables of night ``day`` in ``warehouse``, over its calendar range."""
+    """The config tables of night ``day`` in ``warehouse``, over its calendar range.
+
+    Alert ages count from the later of the night and the newest landed night (DECISIONLOG Part 6,
+    "Age of alerts"): a function of the landing, so a rerun gives the same candidates, and a
+    night rebuilt after later nights landed (a backfill, a late source) does not page heads about
+    weeks that were already old when it ran."""
     start, end = calendar_range(cfg, day)
+    newest = newest_landed_day(landing_root(cfg))
     con = duckdb.connect(str(warehouse))
     try:
-        load_config_tables(con, cfg, start, end, run_day=day)
+        load_config_tables(con, cfg, start, end, run_day=day, alerts_age_from=newest)
     finally:
         con.close()

@@ -135,8 +135,21 @@ def check_marts_as_of(con: Any, cfg: VigieConfig, day: dt.date) -> None:
 
 
 def oldest_day(cfg: VigieConfig, day: dt.date, send_old: bool = False) -> dt.date:
-    """First date whose alerts the night may send (alerts.max_age_days, or none when asked)."""
-    return dt.date(1, 1, 1) if send_old else day - dt.timedelta(days=cfg.alerts.max_age_days)
+    """First date the night may send beyond what dbt's ``is_recent`` lets through: every date
+    when asked (a deliberate backfill of alerts), else none (the day after the night: the age
+    rule, alerts.max_age_days from ``age_counted_from``, lives in int_alert_candidates only)."""
+    return dt.date(1, 1, 1) if send_old else day + dt.timedelta(days=1)
+
+
+def first_night_that_may_alert(cfg: VigieConfig, newest_landed: dt.date) -> dt.date:
+    """The oldest night that can still send an alert once ``newest_landed`` has landed.
+
+    A consequence of the age rule in int_alert_candidates, not a second rule: a candidate is
+    recent when ``age_counted_from - max_age_days <= alert_on <= night``, with
+    ``age_counted_from >= newest_landed``; so a night before ``newest_landed - max_age_days``
+    has no recent candidate. The backfill mode (vigie/runner.py) builds no such night on its
+    own; its test compares the alert log with a night-by-night run."""
+    return newest_landed - dt.timedelta(days=cfg.alerts.max_age_days)
 
 
 # The rows the night may send: paged grains, dated up to the night and within the age window

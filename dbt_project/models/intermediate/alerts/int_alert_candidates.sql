@@ -19,13 +19,16 @@
     - incomplete: a source day judged incomplete (int_source_day_completeness), for the data team.
     Paging: breaches and recoveries at the grains of alerts.breach_grains; every kind only when
     alert_on (deadline date, last day of the period, or the source day) is within
-    alerts.max_age_days before the night (is_recent; a deliberate backfill lifts it in Python). -#}
+    alerts.max_age_days before the night, counted back from alert_rules.age_counted_from (the
+    later of the night and the newest landed night: a night rebuilt after later nights landed
+    does not page about what was already old) (is_recent; a deliberate backfill lifts it in
+    Python). -#}
 with settings as (
     select run_day from {{ source('config', 'settings') }}
 ),
 
 rules as (
-    select breach_grains, max_age_days from {{ source('config', 'alert_rules') }}
+    select breach_grains, max_age_days, age_counted_from from {{ source('config', 'alert_rules') }}
 ),
 
 heads as (
@@ -164,7 +167,7 @@ select
         else 'data_team'
     end as recipient_role,
     c.kind not in ('breach', 'recovered') or list_contains(r.breach_grains, c.period_grain) as is_grain_paged,
-    c.alert_on between cast(s.run_day - r.max_age_days as date) and s.run_day as is_recent,
+    c.alert_on between cast(r.age_counted_from - r.max_age_days as date) and s.run_day as is_recent,
     c.is_withheld,
     c.withheld_reason,
     cast(c.withheld_source_days as varchar[]) as withheld_source_days,
