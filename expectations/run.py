@@ -11,6 +11,10 @@ site (cfg.outputs.data_docs) is rebuilt, and a JSON summary of the night is writ
 ``<gx_project>/summaries/<D>.json``. Only then, if a blocking expectation failed,
 ``BlockingChecksFailed`` is raised, its message naming suite, batch, expectation, column and
 observed value for each blocking failure.
+
+``run_landing_checks(cfg, days)`` validates the landed batches only of several nights, in one
+GX project and one Data Docs build: the nights ``vigie run --backfill`` does not build on their
+own (vigie/runner.py).
 """
 
 from __future__ import annotations
@@ -270,37 +274,67 @@ def summary_path(cfg: VigieConfig, day: dt.date) -> Path:
 # Entry point
 
 
-def run_checks(cfg: VigieConfig, day: dt.date, *, marts: bool = True) -> ChecksResult:
-    """Validate the night ``day``; raise BlockingChecksFailed after recording everything.
+class _Validation:
+    """One GX project opened for one or more nights: validates, keeps the result ids for Data
+    Docs and the suites' fingerprints before (a suite rewritten by the run is re-rendered)."""
 
-    ``marts=False`` validates the night's landed batches only: the backfill mode's nights that
-    are not built on their own (their marts never exist; a later night's are checked)."""
-    import time
+    def __init__(self, cfg: VigieConfig):
+        from expectations.gx_context import get_project
 
-    started = time.perf_counter()
-    from great_expectations.core.run_identifier import RunIdentifier
+        self.project = get_project(cfg.path(cfg.outputs.gx_project), cfg.path(cfg.outputs.data_docs))
+        self.result_ids: list[Any] = []
+        self.suites_before = {n: s.meta.get("vigie_fingerprint") for n, s in self.project.suites.items()}
 
-    from expectations.gx_context import build_docs, ensure_validation, get_project
+    def night(self, day: dt.date) -> _Night:
+        from great_expectations.core.run_identifier import RunIdentifier
 
-    project = get_project(cfg.path(cfg.outputs.gx_project), cfg.path(cfg.outputs.data_docs))
-    run_id = RunIdentifier(run_name=f"night-{day.isoformat()}", run_time=dt.datetime.now(dt.UTC))
-    outcomes: list[SuiteOutcome] = []
-    result_ids: list[Any] = []
-    suites_before = {n: s.meta.get("vigie_fingerprint") for n, s in project.suites.items()}
+        run_id = RunIdentifier(run_name=f"night-{day.isoformat()}", run_time=dt.datetime.now(dt.UTC))
+        return _Night(self, day, run_id)
 
-    def validate(spec: SuiteSpec, asset: str, frame: Any, params: dict[str, Any] | None = None,
+    def build_docs(self) -> Path:
+        """Data Docs: this run's results, the index, and the suites rewritten by this run."""
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+        )
+
+        from expectations.gx_context import build_docs
+
+        changed = [
+            ExpectationSuiteIdentifier(name=n)
+            for n, s in self.project.suites.items()
+            if self.suites_before.get(n) != s.meta.get("vigie_fingerprint")
+        ]
+        return build_docs(self.project, [*self.result_ids, *changed])
+
+
+class _Night:
+    """One night's validations within a ``_Validation``: its run id and outcomes."""
+
+    def __init__(self, run: _Validation, day: dt.date, run_id: Any):
+        import time
+
+        self.run, self.day, self.run_id = run, day, run_id
+        self.outcomes: list[SuiteOutcome] = []
+        self.started = time.perf_counter()
+
+    def validate(self, spec: SuiteSpec, asset: str, frame: Any, params: dict[str, Any] | None = None,
                  result_format: Any = "SUMMARY") -> None:
-        vd = ensure_validation(project, spec, asset)
+        from expectations.gx_context import ensure_validation
+
+        vd = ensure_validation(self.run.project, spec, asset)
         res = vd.run(
             batch_parameters={"dataframe": frame},
             expectation_parameters=params or {},
             result_format=result_format,
-            run_id=run_id,
+            run_id=self.run_id,
         )
-        result_ids.append(_result_id(res, spec.name, run_id))
-        outcomes.append(_outcome(spec, asset, res))
+        self.run.result_ids.append(_result_id(res, spec.name, self.run_id))
+        self.outcomes.append(_outcome(spec, asset, res))
 
-    # 1. Landed batches of every enabled source.
+
+def _check_landing(cfg: VigieConfig, night: _Night) -> None:
+    """1. Landed batches of every enabled source for the night."""
+    day, outcomes, validate = night.day, night.outcomes, night.validate
     landing = landing_root(cfg)
     specs: dict[str, SuiteSpec] = {}
     for source in sorted((s for s in cfg.sources if s.enabled), key=lambda s: s.id):
@@ -332,54 +366,83 @@ def run_checks(cfg: VigieConfig, day: dt.date, *, marts: bool = True) -> ChecksR
                 continue
             validate(spec, asset, read_landed_table(path), params)
 
-    # 2. Marts integrity and commitments.
-    frames, final, error = _mart_frames(cfg, day) if marts else ({}, None, None)
+
+def _check_marts(cfg: VigieConfig, night: _Night) -> None:
+    """2. Marts integrity and commitments."""
+    day, outcomes, validate = night.day, night.outcomes, night.validate
+    frames, final, error = _mart_frames(cfg, day)
     if error:
         outcomes.append(_missing("marts", "marts", error))
-    elif marts:
-        for spec in mart_suites():
-            mart = spec.name.split(".", 1)[1]
-            validate(spec, f"marts.{mart}", frames[mart])
-        cspec = commitments_suite(cfg)
-        validate(
-            cspec,
-            "marts.service_indicators.final_tonight",
-            final,
-            result_format={
-                "result_format": "SUMMARY",  # the first 20 breached rows; the count is exact
-                "unexpected_index_column_names": list(cspec.index_columns),
-            },
-        )
-
-    # 3. Data Docs (this run's results + the index + suites rewritten this run), summary.
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
+        return
+    for spec in mart_suites():
+        mart = spec.name.split(".", 1)[1]
+        validate(spec, f"marts.{mart}", frames[mart])
+    cspec = commitments_suite(cfg)
+    validate(
+        cspec,
+        "marts.service_indicators.final_tonight",
+        final,
+        result_format={
+            "result_format": "SUMMARY",  # the first 20 breached rows; the count is exact
+            "unexpected_index_column_names": list(cspec.index_columns),
+        },
     )
 
-    changed = [
-        ExpectationSuiteIdentifier(name=n)
-        for n, s in project.suites.items()
-        if suites_before.get(n) != s.meta.get("vigie_fingerprint")
-    ]
-    docs_index = build_docs(project, [*result_ids, *changed])
+
+def _night_result(cfg: VigieConfig, night: _Night, docs_index: Path, marts: bool) -> ChecksResult:
+    """3. The night's summary written; BlockingChecksFailed raised (data team told) on a
+    blocking failure."""
+    import time
+
+    day = night.day
     spath = summary_path(cfg, day)
     result = ChecksResult(
         day=day,
-        outcomes=tuple(outcomes),
+        outcomes=tuple(night.outcomes),
         summary_path=spath,
         data_docs_index=docs_index,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - night.started,
         marts_checked=marts,
     )
     _write_json_atomic(spath, _summary(result))
     log.info(
         "checks %s: %d suites, %d blocking, %d warnings (%.1f s); Data Docs %s",
-        day, len(outcomes), len(result.blocking), len(result.warnings), result.seconds, docs_index,
+        day, len(result.outcomes), len(result.blocking), len(result.warnings), result.seconds, docs_index,
     )
     if result.blocking:
         _tell_data_team(cfg, result)
         raise BlockingChecksFailed(result)
     return result
+
+
+def run_checks(cfg: VigieConfig, day: dt.date) -> ChecksResult:
+    """Validate the night ``day``; raise BlockingChecksFailed after recording everything."""
+    run = _Validation(cfg)
+    night = run.night(day)
+    _check_landing(cfg, night)
+    _check_marts(cfg, night)
+    return _night_result(cfg, night, run.build_docs(), marts=True)
+
+
+def run_landing_checks(cfg: VigieConfig, days: list[dt.date]) -> dict[dt.date, str]:
+    """Validate the landed batches only of each night in ``days``, in one GX project and one
+    Data Docs build: the backfill mode's nights that are not built on their own (their marts
+    never exist; a later night's are checked). Each night gets its summary (saying so) and, on a
+    blocking failure, the data team's notice. Returns night -> what failed (blocking)."""
+    run = _Validation(cfg)
+    nights = []
+    for day in days:
+        night = run.night(day)
+        _check_landing(cfg, night)
+        nights.append(night)
+    docs_index = run.build_docs()
+    failed: dict[dt.date, str] = {}
+    for night in nights:
+        try:
+            _night_result(cfg, night, docs_index, marts=False)
+        except BlockingChecksFailed as exc:
+            failed[night.day] = str(exc)
+    return failed
 
 
 def _tell_data_team(cfg: VigieConfig, result: ChecksResult) -> None:
