@@ -145,18 +145,21 @@ def comment_duckdb_tables(con: duckdb.DuckDBPyConnection, database: str) -> int:
         "select schema_name, table_name from duckdb_tables() where database_name = ? order by 1, 2",
         [database],
     ).fetchall()
-    count = 0
+    columns_of: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in con.execute(
+        "select schema_name, table_name, column_name from duckdb_columns() where database_name = ? "
+        "order by schema_name, table_name, column_index",
+        [database],
+    ).fetchall():
+        columns_of.setdefault((schema, table), []).append(column)
+    statements = []
     for schema, table in tables:
-        columns = [
-            r[0]
-            for r in con.execute(
-                "select column_name from duckdb_columns() where database_name = ? and schema_name = ? "
-                "and table_name = ? order by column_index",
-                [database, schema, table],
-            ).fetchall()
-        ]
         qualified = ".".join(quote_ident(p) for p in (database, schema, table))
-        for statement in comment_statements(qualified, docs.get((schema, table)), columns):
-            con.execute(statement)
-            count += 1
-    return count
+        statements += comment_statements(
+            qualified, docs.get((schema, table)), columns_of.get((schema, table), [])
+        )
+    # One statement string: DuckDB runs them in order, in the caller's transaction when it has
+    # one (vigie.publish: the whole snapshot is one), and parses them once.
+    if statements:
+        con.execute(";\n".join(statements))
+    return len(statements)

@@ -94,6 +94,10 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
         con.execute("set TimeZone = 'UTC'")
         wh = first_value(con.execute("select current_database()"))
         con.execute(f"attach {_literal(str(tmp))} as snap (read_write, storage_version '{BI_STORAGE_VERSION}')")
+        # One transaction for the whole snapshot: one commit instead of one per table and per
+        # comment (each a WAL write and sync of the new file). Nobody sees the file before
+        # os.replace below either way.
+        con.execute("begin")
         names = [
             r[0]
             for r in con.execute(
@@ -147,10 +151,17 @@ def publish_snapshot(cfg: VigieConfig, day: dt.date) -> Path:
         from vigie.bi_docs import comment_duckdb_tables
 
         comment_duckdb_tables(con, "snap")
+        con.execute("commit")
         con.execute("checkpoint snap")
         con.execute("detach snap")
     except BaseException:
+        import duckdb
+
         try:
+            try:
+                con.execute("rollback")
+            except duckdb.Error:
+                pass  # no transaction open (it failed before begin, or after commit)
             con.execute("detach database if exists snap")
         finally:
             con.close()
