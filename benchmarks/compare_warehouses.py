@@ -4,8 +4,8 @@
     python benchmarks/compare_warehouses.py --sequence DIR [--days N]
 
 The first form compares every table and view of every schema of A and B (the BI snapshot
-too: it is a DuckDB file) with ``EXCEPT ALL`` both ways: same relations, same columns and
-types, same rows with their multiplicity. It prints one line per relation that differs and
+too: it is a DuckDB file) with ``EXCEPT ALL`` both ways: same relations, same columns, types
+and comments, same rows with their multiplicity. It prints one line per relation that differs and
 exits 1 if any does.
 
 The second form builds, with the code on ``PYTHONPATH``, the sequence of nights a change must
@@ -35,15 +35,23 @@ sys.path.insert(0, str(PROJECT_DIR))
 DEFAULT_IGNORED = ("landed._files.last_modified",)
 
 
-def relations(con, alias: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+def relations(con, alias: str) -> dict[tuple[str, str], list[tuple[str, str, str | None]]]:
+    """Columns of every relation: (name, type, comment); the table's comment comes first."""
+    out: dict[tuple[str, str], list[tuple[str, str, str | None]]] = {}
+    for schema, table, comment in con.execute(
+        "select schema_name, table_name, comment from duckdb_tables() where database_name = ? "
+        "union all select schema_name, view_name, comment from duckdb_views() "
+        "where database_name = ? and not internal",
+        [alias, alias],
+    ).fetchall():
+        out[(schema, table)] = [("(table comment)", "", comment)]
     rows = con.execute(
-        "select schema_name, table_name, column_name, data_type from duckdb_columns() "
+        "select schema_name, table_name, column_name, data_type, comment from duckdb_columns() "
         "where database_name = ? order by schema_name, table_name, column_index",
         [alias],
     ).fetchall()
-    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for schema, table, column, dtype in rows:
-        out.setdefault((schema, table), []).append((column, dtype))
+    for schema, table, column, dtype, comment in rows:
+        out.setdefault((schema, table), []).append((column, dtype, comment))
     return out
 
 
@@ -64,7 +72,7 @@ def compare(a: Path, b: Path, ignored: tuple[str, ...] = DEFAULT_IGNORED) -> lis
             problems.append(f"{name}: columns differ {ra[key]} / {rb[key]}")
             continue
         cols = ", ".join(
-            '"' + c.replace('"', '""') + '"' for c, _ in ra[key] if f"{name}.{c}" not in ignored
+            '"' + c.replace('"', '""') + '"' for c, t, _ in ra[key] if t and f"{name}.{c}" not in ignored
         )
         q = f'"{key[0]}"."{key[1]}"'
         only_a = con.execute(f"select count(*) from (select {cols} from a.{q} except all select {cols} from b.{q})").fetchone()[0]
