@@ -99,13 +99,17 @@ def _run_dbt(args: list[str], warehouse: Path) -> object:
 
 
 def _write_run_results(result: object, path: Path) -> None:
-    """dbt's ``run_results.json`` (time and status per node), as dbt writes it with JSON on."""
+    """dbt's ``run_results.json`` (time and status per node), as dbt writes it with JSON on.
+
+    Only for the commands that run nodes (build, run, test, compile); ``docs generate`` writes
+    its own ``catalog.json`` and ``manifest.json`` whatever the flag."""
+    from dbt.artifacts.schemas.run import RunExecutionResult
+
     executed = getattr(result, "result", None)
-    write = getattr(executed, "write", None)
-    if write is None or not getattr(executed, "results", None):
+    if not isinstance(executed, RunExecutionResult) or not executed.results:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    write(str(path))
+    executed.write(str(path))
 
 
 def _keep_unchanged_compiled_files() -> None:
