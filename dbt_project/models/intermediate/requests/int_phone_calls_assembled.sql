@@ -14,6 +14,29 @@
 --   before (a call still waiting at midnight has no end yet);
 -- * a caller exit (ABANDON, EXITWITHKEY) after less than the first queue's short_abandon_seconds
 --   of total wait is a short abandon; service-side exits are never short.
+--
+-- Incremental (issue 16; macros/night_increment.sql; DECISIONLOG.md, Part 3, "Incremental
+-- models"): a call is a function of the queue_log events of its (source_id, callid), of
+-- config.phone_queues and of the opening intervals containing its first arrival. A night
+-- rebuilds the calls with an event in a batch it has not read yet or an event at or after the
+-- last build's as_of minus the longest orphan_close_seconds (the orphan rule closes a call that
+-- long after its last entry, so a call can change with as_of alone within that lookback). A
+-- replay of an older night, a re-landed or purged batch, a change of code or of
+-- config.phone_queues, or a change of the opening intervals that start before the last build's
+-- as_of rebuilds the whole table.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ night_increment_begin(
+        [{'table': 'queue_log_events', 'instants': ['event_at']}],
+        ['source_id', 'callid'],
+        [source('config', 'phone_queues'),
+         {'relation': ref('int_service_opening_intervals'), 'before': 'interval_start_at'}],
+        'to_seconds((select coalesce(max(coalesce(orphan_close_seconds, 3600)), 0) from '
+            ~ source('config', 'phone_queues') ~ '))') }}",
+    post_hook="{{ night_increment_end([{'table': 'queue_log_events'}]) }}",
+) }}
 {%- set arrival_events = ['ENTERQUEUE', 'FULL', 'JOINEMPTY', 'CLOSED'] %}
 {%- set closing_events = [
     'ABANDON', 'EXITWITHKEY', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'LEAVEEMPTY', 'FULL', 'JOINEMPTY', 'CLOSED'
@@ -59,6 +82,7 @@ call_events as (
       and events.callid is not null
       and events.callid not in ('NONE', 'REALTIME', 'MANAGER', 'CLI')
       and events.event in ('{{ caller_events | join("', '") }}')  -- noqa: LT05
+      and {{ night_increment_filter(['source_id', 'callid'], 'events') }}
 ),
 
 first_arrivals as (

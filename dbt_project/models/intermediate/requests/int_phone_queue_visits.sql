@@ -17,8 +17,24 @@
 -- A visit is placed by its arrival instant (stat_call_on_queue.time). Unlike the request
 -- models, a call that overflows through two queues is two visits, one per queue: Wazo's
 -- statistics are per queue.
+-- Incremental (issue 16; macros/night_increment.sql; DECISIONLOG.md, Part 3, "Incremental
+-- models"): a visit is a function of the queue_log events of its (source_id, callid,
+-- queue_name) only, so a night rebuilds the keys with an event in a batch it has not read yet or
+-- an event at or after the last build's as_of; a replay of an older night, a re-landed or
+-- purged batch, or a change of code or of config.phone_queues rebuilds the whole table.
 {%- set arrivals = ['ENTERQUEUE', 'FULL', 'JOINEMPTY', 'CLOSED', 'DIVERT_CA_RATIO', 'DIVERT_HOLDTIME'] %}
 {%- set closings = ['CONNECT', 'ABANDON', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'LEAVEEMPTY', 'EXITWITHKEY'] %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ night_increment_begin(
+        [{'table': 'queue_log_events', 'instants': ['event_at']}],
+        ['source_id', 'callid', 'queue_name'],
+        [source('config', 'phone_queues')]) }}",
+    post_hook="{{ night_increment_end([{'table': 'queue_log_events'}]) }}",
+) }}
+
 with night as (
     select {{ as_of() }} as as_of
 ),
@@ -45,6 +61,7 @@ events as (
       and events.event in ('{{ (arrivals + closings) | join("', '") }}')  -- noqa: LT05
       and events.callid is not null
       and coalesce(events.queue_name, 'NONE') <> 'NONE'
+      and {{ night_increment_filter(['source_id', 'callid', 'queue_name'], 'events') }}
 ),
 
 arrivals as (

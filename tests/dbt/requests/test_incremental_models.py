@@ -1,0 +1,113 @@
+"""Incremental models (macros/night_increment.sql) give, night after night, the rows a full build gives.
+
+A sequence of nights on hand-made queue_log batches: the first night builds everything, the
+next ones rebuild only the keys a new batch or the moving as_of can change (including a call the
+orphan rule closes one night later without any new event); after each, a `--full-refresh` build
+of the same night must give the same rows. A replay of an old night rebuilds everything and
+gives that night's rows again; a late batch of an old day is picked up by the next night.
+DECISIONLOG.md, Part 3, "Incremental models".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from vigie.config import load_config
+from vigie.warehouse_config import load_config_tables
+
+DEMO_CONFIG = Path(__file__).resolve().parents[3] / "config" / "vigie.yml"
+
+D22, D23, D24, D25, D26 = (dt.date(2026, 11, d) for d in (22, 23, 24, 25, 26))
+MODELS = ("int_phone_queue_visits", "int_phone_calls_assembled", "int_source_day_row_counts")
+SELECT = ["--select", *(f"+{m}" for m in MODELS)]
+
+
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def ev(line: int, at: str, callid: str, event: str, **data: str) -> dict:
+    return {"source_file": "queue_log", "source_line": line, "event_at": ts(at), "callid": callid,
+            "queue_name": "accueil", "event": event,
+            "caller_key": "caller-" + callid if event == "ENTERQUEUE" else None, **data}
+
+
+C0 = [ev(1, "2026-11-22 09:00:00", "c0", "ENTERQUEUE"), ev(2, "2026-11-22 09:00:30", "c0", "CONNECT", data1="30")]
+C1 = [ev(1, "2026-11-23 08:00:00", "c1", "ENTERQUEUE"), ev(2, "2026-11-23 08:00:20", "c1", "CONNECT", data1="20")]
+C2 = [ev(3, "2026-11-24 09:00:00", "c2", "ENTERQUEUE"),
+      ev(4, "2026-11-24 09:00:40", "c2", "ABANDON", data1="1", data2="1", data3="40")]
+# c3 enters at 23:30 local on the 25th and never leaves: an orphan the rule closes an hour later,
+# after night 25's as_of (00:00 local on the 26th): closed on night 26, with no new event.
+C3 = [ev(5, "2026-11-25 22:30:00", "c3", "ENTERQUEUE")]
+C4 = [ev(6, "2026-11-26 10:00:00", "c4", "ENTERQUEUE"), ev(7, "2026-11-26 10:00:05", "c4", "CONNECT", data1="5")]
+
+
+def prepare(box, day: dt.date) -> None:
+    """Config tables for the night with a calendar that does not move from night to night."""
+    from connectors.landing_layout import ensure_empty_landing_tables
+
+    ensure_empty_landing_tables(box.landing)
+    con = duckdb.connect(str(box.warehouse))
+    try:
+        load_config_tables(con, load_config(DEMO_CONFIG), dt.date(2026, 10, 1), dt.date(2027, 1, 31), run_day=day)
+    finally:
+        con.close()
+
+
+def rows(box) -> dict[str, list]:
+    return {m: box.query(f"select * from intermediate.{m} order by all") for m in MODELS}
+
+
+def night(box, night_vars_for, statuses_of, day: dt.date, *flags: str) -> dict[str, list]:
+    prepare(box, day)
+    result = box.dbt(["run", *SELECT, *flags], night_vars_for(day))
+    assert result.success, statuses_of(result)
+    return rows(box)
+
+
+def last_plans(box) -> dict[str, bool]:
+    return dict(box.query(
+        "select model, full_rebuild from incremental.build_log qualify row_number() over "
+        "(partition by model order by built_at desc) = 1"
+    ))
+
+
+def test_incremental_nights_equal_full_builds(dbt_sandbox, night_vars_for, statuses_of) -> None:
+    box = dbt_sandbox
+    box.land("pbx_queue_log", D23, "queue_log_events", C1)
+    box.land("pbx_queue_log", D24, "queue_log_events", C1 + C2)  # overlaps the 23rd
+    box.land("pbx_queue_log", D25, "queue_log_events", C3)
+    box.land("pbx_queue_log", D26, "queue_log_events", C4)
+
+    first = {}
+    for day in (D23, D24, D25, D26):
+        built = night(box, night_vars_for, statuses_of, day)
+        assert last_plans(box) == dict.fromkeys(MODELS, day == D23), day
+        first[day] = built
+        assert night(box, night_vars_for, statuses_of, day, "--full-refresh") == built, day
+        assert last_plans(box) == dict.fromkeys(MODELS, True)
+        assert night(box, night_vars_for, statuses_of, day) == built, day  # same night again
+
+    ended = dict(box.query("select callid, ended_at from intermediate.int_phone_calls_assembled"))
+    assert ended["c3"] == ts("2026-11-25 23:30:00")  # closed by the rule on night 26 alone
+
+    # a replay of an old night rebuilds everything and gives that night's rows again
+    assert night(box, night_vars_for, statuses_of, D24) == first[D24]
+    assert last_plans(box) == dict.fromkeys(MODELS, True)
+
+    # a late batch of an older day: read by the next night, incrementally
+    box.land("pbx_queue_log", D22, "queue_log_events", C0)
+    built = night(box, night_vars_for, statuses_of, D25)
+    assert last_plans(box) == dict.fromkeys(MODELS, False)
+    assert ("c0",) in box.query("select callid from intermediate.int_phone_calls_assembled")
+    assert night(box, night_vars_for, statuses_of, D25, "--full-refresh") == built
+
+    # a re-landed batch (the file changes): everything is rebuilt
+    box.land("pbx_queue_log", D24, "queue_log_events", C2)
+    built = night(box, night_vars_for, statuses_of, D26)
+    assert last_plans(box) == dict.fromkeys(MODELS, True)
+    assert night(box, night_vars_for, statuses_of, D26, "--full-refresh") == built
