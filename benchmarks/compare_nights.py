@@ -35,6 +35,9 @@ import time
 from pathlib import Path
 
 END = dt.date(2026, 11, 27)
+# The incremental models (macros/night_increment.sql): `nights` always prints their time.
+WATCHED = ("int_phone_calls_assembled", "int_tickets_responded", "int_phone_queue_visits",
+           "int_source_day_row_counts")
 SKIP_SCHEMAS = {"incremental", "information_schema", "pg_catalog"}
 
 
@@ -200,8 +203,10 @@ def nights(workdir: Path, days: list[dt.date]) -> None:
         print(f"night {day}: {wall:.1f} s wall, {cpu:.1f} s CPU; dbt elapsed "
               f"{results['elapsed_time']:.1f} s, models {models:.2f} s, tests {tests:.2f} s "
               f"(load {os.getloadavg()[0]:.1f})", flush=True)
-        for t, u in sorted(nodes, reverse=True)[:8]:
-            print(f"    {t:6.2f} s  {u}")
+        watched = {f"model.vigie.{m}" for m in WATCHED}
+        for t, u in sorted(nodes, reverse=True):
+            if u in watched or (t, u) in sorted(nodes, reverse=True)[:6]:
+                print(f"    {t:6.2f} s  {u}")
 
 
 def main(argv: list[str] | None = None) -> int:

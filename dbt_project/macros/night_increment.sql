@@ -43,6 +43,12 @@
     refresh, dbt unit tests).
 -#}
 
+{#- dbt's is_incremental(), false in a dbt unit test (no `this` there: the model runs on its
+    fixtures, unfiltered). -#}
+{% macro night_increment_is_incremental() -%}
+{{ return(this is not none and is_incremental()) }}
+{%- endmacro %}
+
 {#- Name of a model's plan tables in schema incremental. -#}
 {% macro night_increment_table(suffix) -%}
 incremental.{{ this.identifier }}__{{ suffix }}
@@ -95,6 +101,8 @@ where landing_table in ('{{ landing_tables | join("', '") }}')
       keys (optional): the expressions over landed.<table> giving the model's key columns, in
         the order of `keys` below (default: the key columns themselves);
       instants (optional): the columns of landed.<table> the model compares with as_of;
+      record (optional): the columns identifying a record across its versions (staging keeps
+        the newest), when a record's key can change from one version to the next;
     keys: the model's key columns (never null in the model's rows: landed rows with a null key
       are not the model's);
     fingerprint_relations: configuration relations whose content decides the model's rows; a
@@ -109,7 +117,7 @@ where landing_table in ('{{ landing_tables | join("', '") }}')
 {%- set plan = night_increment_table('plan') -%}
 {%- set new_files = night_increment_table('new_files') -%}
 {%- set affected = night_increment_table('keys') -%}
-{%- set forced_full = (not is_incremental()) -%}
+{%- set forced_full = (not night_increment_is_incremental()) -%}
 {%- set tables = [] -%}
 {%- for input in inputs -%}{%- do tables.append(input.table) -%}{%- endfor -%}
 create schema if not exists incremental;
@@ -192,6 +200,14 @@ where not (select full_rebuild from {{ plan }})
       {%- for instant in input.get('instants', []) %}
       or {{ instant }} >= (select since from {{ plan }})
       {%- endfor %}
+      {%- if input.get('record') %}
+      {#- every version of a record in a new file: its key may have changed (a follow-up
+          moved to another ticket), and the old key loses the record #}
+      or ({{ input.record | join(', ') }}) in (
+          select {{ input.record | join(', ') }} from landed.{{ input.table }}
+          where landed_file in (select filename from {{ new_files }})
+      )
+      {%- endif %}
   )
 {{ 'union' if not loop.last else ';' }}
 {%- endfor %}
@@ -210,7 +226,7 @@ where (select full_rebuild from {{ plan }})
     relation (default: alias.key). No filter when the model is not incremental (first build,
     --full-refresh, dbt unit tests). -#}
 {% macro night_increment_filter(keys, alias, exprs=none) -%}
-{%- if is_incremental() -%}
+{%- if night_increment_is_incremental() -%}
 (
     (select full_rebuild from {{ night_increment_table('plan') }})
     or exists (

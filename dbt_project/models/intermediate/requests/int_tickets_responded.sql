@@ -14,6 +14,42 @@
 --   resolved_at is that adjusted instant, so the engine's resolution commitments never count
 --   pending time; solved_at keeps GLPI's solvedate.
 -- Responses, acknowledgements and resolutions at or after as_of are not known yet (null).
+--
+-- Incremental (issue 16; macros/night_increment.sql; DECISIONLOG.md, Part 3, "Incremental
+-- models"): a ticket's row is a function of the landed rows of its (source_id, ticket_id) in
+-- the GLPI tables below and of the ticket configuration tables. A night rebuilds the tickets
+-- with a row in a batch it has not read yet (or whose record has a version there: a follow-up
+-- moved to another ticket leaves the old one too), or with an instant (opening, acknowledgement,
+-- solution, answer, status change) at or after the last build's as_of. A replay of an older
+-- night, a re-landed or purged batch, a change of code or of the configuration rebuilds the
+-- whole table.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ night_increment_begin(
+        [{'table': 'glpi_tickets', 'keys': ['source_id', 'cast(id as bigint)'],
+          'instants': ['\"date\"', 'takeintoaccountdate', 'solvedate']},
+         {'table': 'glpi_groups_tickets', 'keys': ['source_id', 'cast(tickets_id as bigint)'],
+          'record': ['source_id', 'id']},
+         {'table': 'glpi_tickets_users', 'keys': ['source_id', 'cast(tickets_id as bigint)'],
+          'record': ['source_id', 'id']},
+         {'table': 'glpi_itilfollowups', 'keys': ['source_id', 'cast(items_id as bigint)'],
+          'instants': ['\"date\"'], 'record': ['source_id', 'id']},
+         {'table': 'glpi_tickettasks', 'keys': ['source_id', 'cast(tickets_id as bigint)'],
+          'instants': ['\"date\"'], 'record': ['source_id', 'id']},
+         {'table': 'glpi_itilsolutions', 'keys': ['source_id', 'cast(items_id as bigint)'],
+          'instants': ['date_creation'], 'record': ['source_id', 'id']},
+         {'table': 'glpi_logs', 'keys': ['source_id', 'cast(items_id as bigint)'],
+          'instants': ['date_mod'], 'record': ['source_id', 'id']}],
+        ['source_id', 'ticket_id'],
+        [source('config', 'ticket_groups'), source('config', 'ticket_request_types'),
+         source('config', 'ticket_categories'), source('config', 'ticket_complaint_categories')]) }}",
+    post_hook="{{ night_increment_end(
+        [{'table': 'glpi_tickets'}, {'table': 'glpi_groups_tickets'}, {'table': 'glpi_tickets_users'},
+         {'table': 'glpi_itilfollowups'}, {'table': 'glpi_tickettasks'}, {'table': 'glpi_itilsolutions'},
+         {'table': 'glpi_logs'}]) }}",
+) }}
 with night as (
     select {{ as_of() }} as as_of
 ),
@@ -24,6 +60,7 @@ tickets as (
     cross join night
     where not tickets.is_deleted
       and tickets.opened_at < night.as_of
+      and {{ night_increment_filter(['source_id', 'ticket_id'], 'tickets') }}
 ),
 
 assigned_groups_current as (
@@ -105,6 +142,7 @@ first_responses as (
         on public_answers.source_id = ticket_requesters.source_id
         and public_answers.ticket_id = ticket_requesters.ticket_id
     where public_answers.answered_at < night.as_of
+      and {{ night_increment_filter(['source_id', 'ticket_id'], 'public_answers') }}
       and public_answers.user_key is not null
       and not coalesce(list_contains(ticket_requesters.requester_keys, public_answers.user_key), false)
     group by public_answers.source_id, public_answers.ticket_id
@@ -129,6 +167,7 @@ status_changes as (
     where logs.itemtype = 'Ticket'
       and logs.search_option_id = 12
       and logs.changed_at < night.as_of
+      and {{ night_increment_filter(['source_id', 'ticket_id'], none, ['logs.source_id', 'logs.item_id']) }}
 ),
 
 pending_from_history as (
