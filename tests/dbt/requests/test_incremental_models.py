@@ -22,8 +22,12 @@ from vigie.warehouse_config import load_config_tables
 DEMO_CONFIG = Path(__file__).resolve().parents[3] / "config" / "vigie.yml"
 
 D22, D23, D24, D25, D26 = (dt.date(2026, 11, d) for d in (22, 23, 24, 25, 26))
-MODELS = ("int_phone_queue_visits", "int_phone_calls_assembled", "int_source_day_row_counts")
-SELECT = ["--select", *(f"+{m}" for m in MODELS)]
+MODELS = (
+    "intermediate.int_phone_queue_visits", "intermediate.int_phone_calls_assembled",
+    "intermediate.int_source_day_row_counts", "intermediate.int_tickets_responded",
+    "staging.stg_asterisk__queue_log_events", "staging.stg_glpi__tickets", "staging.stg_glpi__itilsolutions",
+)
+SELECT = ["--select", *(f"+{m.split('.')[1]}" for m in MODELS)]
 
 
 def ts(text: str) -> datetime:
@@ -59,7 +63,7 @@ def prepare(box, day: dt.date) -> None:
 
 
 def rows(box) -> dict[str, list]:
-    return {m: box.query(f"select * from intermediate.{m} order by all") for m in MODELS}
+    return {m: box.query(f"select * from {m} order by all") for m in MODELS}
 
 
 def night(box, night_vars_for, statuses_of, day: dt.date, *flags: str) -> dict[str, list]:
@@ -70,10 +74,17 @@ def night(box, night_vars_for, statuses_of, day: dt.date, *flags: str) -> dict[s
 
 
 def last_plans(box) -> dict[str, bool]:
-    return dict(box.query(
+    """model -> whether its last build rebuilt everything, for the models of MODELS."""
+    plans = dict(box.query(
         "select model, full_rebuild from incremental.build_log qualify row_number() over "
         "(partition by model order by built_at desc) = 1"
     ))
+    return {m: plans[m.split(".")[1]] for m in MODELS}
+
+
+def ticket(**over: object) -> dict:
+    return {"id": 7, "date": ts("2026-11-23 08:00:00"), "date_creation": ts("2026-11-23 08:00:00"),
+            "requesttypes_id": 1, "itilcategories_id": 0, "type": 2, "is_deleted": 0, **over}
 
 
 def test_incremental_nights_equal_full_builds(dbt_sandbox, night_vars_for, statuses_of) -> None:
@@ -82,6 +93,18 @@ def test_incremental_nights_equal_full_builds(dbt_sandbox, night_vars_for, statu
     box.land("pbx_queue_log", D24, "queue_log_events", C1 + C2)  # overlaps the 23rd
     box.land("pbx_queue_log", D25, "queue_log_events", C3)
     box.land("pbx_queue_log", D26, "queue_log_events", C4)
+    # ticket 7: opened on the 23rd, solved on the 24th (a solution then), a newer version on the
+    # 25th; ticket 8 opened on the 25th
+    box.land("glpi", D23, "glpi_tickets", [ticket(status=2, date_mod=ts("2026-11-23 08:00:00"))])
+    box.land("glpi", D24, "glpi_tickets", [ticket(status=5, date_mod=ts("2026-11-24 15:00:00"),
+                                                  solvedate=ts("2026-11-24 15:00:00"))])
+    box.land("glpi", D24, "glpi_itilsolutions", [
+        {"id": 1, "itemtype": "Ticket", "items_id": 7, "date_creation": ts("2026-11-24 15:00:00"), "users_key": "a1"}
+    ])
+    box.land("glpi", D25, "glpi_tickets", [
+        ticket(status=6, date_mod=ts("2026-11-25 09:00:00"), solvedate=ts("2026-11-24 15:00:00")),
+        ticket(id=8, date=ts("2026-11-25 08:00:00"), date_mod=ts("2026-11-25 08:00:00"), status=1),
+    ])
 
     first = {}
     for day in (D23, D24, D25, D26):
@@ -92,6 +115,7 @@ def test_incremental_nights_equal_full_builds(dbt_sandbox, night_vars_for, statu
         assert last_plans(box) == dict.fromkeys(MODELS, True)
         assert night(box, night_vars_for, statuses_of, day) == built, day  # same night again
 
+    assert box.query("select ticket_id, status from intermediate.int_tickets_responded order by 1") == [(7, 6), (8, 1)]
     ended = dict(box.query("select callid, ended_at from intermediate.int_phone_calls_assembled"))
     assert ended["c3"] == ts("2026-11-25 23:30:00")  # closed by the rule on night 26 alone
 
@@ -106,8 +130,8 @@ def test_incremental_nights_equal_full_builds(dbt_sandbox, night_vars_for, statu
     assert ("c0",) in box.query("select callid from intermediate.int_phone_calls_assembled")
     assert night(box, night_vars_for, statuses_of, D25, "--full-refresh") == built
 
-    # a re-landed batch (the file changes): everything is rebuilt
+    # a re-landed batch (the file changes): every model reading it is rebuilt, the others not
     box.land("pbx_queue_log", D24, "queue_log_events", C2)
     built = night(box, night_vars_for, statuses_of, D26)
-    assert last_plans(box) == dict.fromkeys(MODELS, True)
+    assert last_plans(box) == {m: "glpi" not in m and "ticket" not in m for m in MODELS}
     assert night(box, night_vars_for, statuses_of, D26, "--full-refresh") == built

@@ -2,8 +2,22 @@
 -- Renaming and typing only, plus de-duplication: a rerun replaces a batch, but two batches can
 -- still hold the same line (log rotation re-read, a file copied twice, an overlapping batch);
 -- the same event never counts twice.
+-- Incremental (issue 16; macros/night_increment.sql; DECISIONLOG.md, Part 3, §1b): the same event is
+-- the same (source_id, event_at, ...), so a night re-reads only the (source_id, event_at) of the
+-- events in a batch it has not read yet; a replay, a re-landed or purged batch or a change of
+-- code re-reads all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ night_increment_begin([{'table': 'queue_log_events', 'keys': ['source_id', 'cast(event_at as timestamptz)']}], ['source_id', 'event_at']) }}",
+    post_hook="{{ night_increment_end([{'table': 'queue_log_events'}]) }}",
+) }}
 with landed as (
-    select * from {{ landing_scan('queue_log_events') }}
+    select * from {{ landing_scan('queue_log_events') }} as landed
+    where {{ night_increment_filter(
+        ['source_id', 'event_at'], none, ['landed.source_id', 'cast(landed.event_at as timestamptz)']
+    ) }}
 ),
 
 typed as (

@@ -1,7 +1,20 @@
 -- Follow-ups of GLPI items (glpi_itilfollowups), one row per (source_id, followup_id).
 -- Renaming and typing only; latest batch day wins per (source_id, id).
+-- Incremental (issue 16; macros/night_increment.sql; DECISIONLOG.md, Part 3, §1b): a night
+-- re-reads only the records (followup_id) with a version in a batch it has not read yet; a replay,
+-- a re-landed or purged batch or a change of code re-reads all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ night_increment_begin([{'table': 'glpi_itilfollowups', 'keys': ['source_id', 'cast(id as bigint)']}], ['source_id', 'followup_id']) }}",
+    post_hook="{{ night_increment_end([{'table': 'glpi_itilfollowups'}]) }}",
+) }}
 with landed as (
-    select * from {{ landing_scan('glpi_itilfollowups') }}
+    select * from {{ landing_scan('glpi_itilfollowups') }} as landed
+    where {{ night_increment_filter(
+        ['source_id', 'followup_id'], none, ['landed.source_id', 'cast(landed.id as bigint)']
+    ) }}
 ),
 
 typed as (

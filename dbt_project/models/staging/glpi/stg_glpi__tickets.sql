@@ -1,8 +1,21 @@
 -- One row per GLPI ticket: the version landed by the latest batch (day <= run_day). A ticket is
 -- re-landed every time its date_mod falls in a batch window, so the latest batch holds its
 -- newest known state. Renaming and typing only.
+-- Incremental (issue 16; macros/night_increment.sql; DECISIONLOG.md, Part 3, §1b): a night
+-- re-reads only the records (ticket_id) with a version in a batch it has not read yet; a replay,
+-- a re-landed or purged batch or a change of code re-reads all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ night_increment_begin([{'table': 'glpi_tickets', 'keys': ['source_id', 'cast(id as bigint)']}], ['source_id', 'ticket_id']) }}",
+    post_hook="{{ night_increment_end([{'table': 'glpi_tickets'}]) }}",
+) }}
 with landed as (
-    select * from {{ landing_scan('glpi_tickets') }}
+    select * from {{ landing_scan('glpi_tickets') }} as landed
+    where {{ night_increment_filter(
+        ['source_id', 'ticket_id'], none, ['landed.source_id', 'cast(landed.id as bigint)']
+    ) }}
 ),
 
 typed as (
