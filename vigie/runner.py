@@ -214,16 +214,15 @@ def backfill_nights(
     t0 = time.monotonic()
     _land_range(cfg, start, end, report, echo)
 
-    from connectors.landing_layout import landing_root, newest_landed_day
     from vigie.airflow_dags import NIGHT_DAG_ID
     from vigie.alerts import send_old_requested
     from vigie.alerts.collect import first_night_that_may_alert
+    from vigie.retention import newest_landed_night
 
-    first_built = end
     if send_old_requested():
         first_built = start
     else:
-        newest = newest_landed_day(landing_root(cfg)) or end
+        newest = newest_landed_night(cfg) or end
         first_built = min(max(start, first_night_that_may_alert(cfg, newest)), end)
     skipped = (first_built - start).days
     echo(f"backfill: {report.seconds_landing:.1f} s to land {(end - start).days + 1} nights; "

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import holidays
 
-from connectors.landing_layout import landed_batch_dirs, landing_root, newest_landed_day
+from connectors.landing_layout import landed_batch_dirs, landing_root
 from vigie.config import (
     SUBDIVISION_ALIASES,
     WEEKDAYS,
@@ -326,7 +326,9 @@ def load_night_config(cfg: VigieConfig, day: dt.date, warehouse: Path) -> None:
     night rebuilt after later nights landed (a backfill, a late source) does not page heads about
     weeks that were already old when it ran."""
     start, end = calendar_range(cfg, day)
-    newest = newest_landed_day(landing_root(cfg))
+    from vigie.retention import newest_landed_night
+
+    newest = newest_landed_night(cfg)
     con = duckdb.connect(str(warehouse))
     try:
         load_config_tables(con, cfg, start, end, run_day=day, alerts_age_from=newest)
