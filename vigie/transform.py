@@ -187,15 +187,45 @@ def release_dbt_duckdb() -> None:
     gc.collect()  # cursors still referenced by finished adapter objects keep the file open
 
 
-def _failures(result: object) -> list[str]:
-    """'unique_id: status message' of every node that errored or whose test failed."""
+def _failures(result: object, warehouse: Path | None = None) -> list[str]:
+    """'unique_id: status message' of every node that errored or whose test failed.
+
+    With the warehouse, a failed data test also shows the first rows its query returns: dbt
+    only says how many rows there were, and a test covering several columns of a model
+    (``not_null_columns``: one row per column holding nulls) is read by its rows.
+    """
     failed = []
     for r in getattr(result, "result", None) or []:
         status = str(getattr(r, "status", "")).lower()
         if status in {"error", "fail", "runtime error"}:
-            name = getattr(getattr(r, "node", None), "unique_id", "?")
-            failed.append(f"{name}: {status} {(getattr(r, 'message', '') or '').strip()}")
+            node = getattr(r, "node", None)
+            line = f"{getattr(node, 'unique_id', '?')}: {status} {(getattr(r, 'message', '') or '').strip()}"
+            if status == "fail" and warehouse is not None:
+                rows = _failing_rows(warehouse, getattr(node, "compiled_code", None))
+                line += f" ({rows})" if rows else ""
+            failed.append(line)
     return failed
+
+
+def _failing_rows(warehouse: Path, test_sql: str | None, limit: int = 5) -> str:
+    """The first ``limit`` rows a failed data test's compiled query returns, as
+    'column=value, ...; ...' (e.g. ``column_name='service_name', null_rows=2``); empty when
+    they cannot be read (the warehouse is busy, the SQL is not a plain query)."""
+    if not test_sql:
+        return ""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            cursor = con.execute(f"select * from ({test_sql}) as failing limit {int(limit)}")
+            names = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return ""
+    return "; ".join(", ".join(f"{n}={v!r}" for n, v in zip(names, row, strict=True)) for row in rows)
 
 
 def run_dbt(cfg: VigieConfig, day: dt.date, command: Sequence[str]) -> None:
@@ -208,7 +238,7 @@ def run_dbt(cfg: VigieConfig, day: dt.date, command: Sequence[str]) -> None:
     result = _run_dbt(args, warehouse)
     if not getattr(result, "success", False):
         exc = getattr(result, "exception", None)
-        raise TransformFailed(day, _failures(result), detail=str(exc or "")) from exc
+        raise TransformFailed(day, _failures(result, warehouse), detail=str(exc or "")) from exc
 
 
 def run_transform(cfg: VigieConfig, day: dt.date) -> None:

@@ -128,3 +128,22 @@ def pa_table(schema, rows):  # tiny helper for the test above
     import pyarrow as pa
 
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def test_a_failing_not_null_column_is_named(tmp_path: Path) -> None:
+    # One not_null_columns test per model checks all its not-null columns at once
+    # (dbt_project/tests/generic/not_null_columns.sql); the failure still names the column.
+    cfg = _cfg(tmp_path)
+    run_transform(cfg, NIGHT)
+    con = duckdb.connect(str(tmp_path / "wh" / "vigie.duckdb"))
+    try:
+        con.execute("update config.services set service_name = null where service_code in ('CCAS', 'URBANISME')")
+    finally:
+        con.close()
+    from vigie.transform import run_dbt
+
+    with pytest.raises(TransformFailed) as err:
+        run_dbt(cfg, NIGHT, ["build", "--select", "services", "--exclude", "resource_type:unit_test"])
+    (failed,) = err.value.failed_nodes
+    assert failed.startswith("test.vigie.not_null_columns_services_service_code__service_name__collectivite_name.")
+    assert failed.endswith(": fail Got 1 result, configured to fail if != 0 (column_name='service_name', null_rows=2)")
