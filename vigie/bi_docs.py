@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     import duckdb  # imported lazily at run time
 
 MARTS_DIR = Path("models") / "marts"
+# libyaml's loader when PyYAML has it: the marts' YAML read at every publication cost about
+# 0.1-0.2 s a night with the pure-Python loader, a tenth of that with libyaml; same data.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def mart_docs(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, TableDoc]:
     """Descriptions of every model in ``models/marts`` (model name -> TableDoc)."""
     docs: dict[str, TableDoc] = {}
     for path in sorted((project_dir / MARTS_DIR).glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
         for model in data.get("models") or []:
             columns = {
                 c["name"]: _clean(c.get("description"))
