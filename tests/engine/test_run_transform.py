@@ -145,5 +145,5 @@ def test_a_failing_not_null_column_is_named(tmp_path: Path) -> None:
     with pytest.raises(TransformFailed) as err:
         run_dbt(cfg, NIGHT, ["build", "--select", "services", "--exclude", "resource_type:unit_test"])
     (failed,) = err.value.failed_nodes
-    assert failed.startswith("test.vigie.not_null_columns_services_service_code__service_name__collectivite_name.")
+    assert failed.startswith("test.vigie.not_null_columns_services_")
     assert failed.endswith(": fail Got 1 result, configured to fail if != 0 (column_name='service_name', null_rows=2)")
