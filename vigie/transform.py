@@ -192,7 +192,7 @@ def _failures(result: object, warehouse: Path | None = None) -> list[str]:
 
     With the warehouse, a failed data test also shows the first rows its query returns: dbt
     only says how many rows there were, and a test covering several columns of a model
-    (``not_null_columns``: one row per column holding nulls) is read by its rows.
+    (``column_checks``: one row per column and rule that fails) is read by its rows.
     """
     failed = []
     for r in getattr(result, "result", None) or []:

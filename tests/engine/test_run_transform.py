@@ -130,14 +130,15 @@ def pa_table(schema, rows):  # tiny helper for the test above
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def test_a_failing_not_null_column_is_named(tmp_path: Path) -> None:
-    # One not_null_columns test per model checks all its not-null columns at once
-    # (dbt_project/tests/generic/not_null_columns.sql); the failure still names the column.
+def test_failing_column_checks_are_named(tmp_path: Path) -> None:
+    # One column_checks test per model checks all its column rules at once
+    # (dbt_project/tests/generic/column_checks.sql); the failure still names each column.
     cfg = _cfg(tmp_path)
     run_transform(cfg, NIGHT)
     con = duckdb.connect(str(tmp_path / "wh" / "vigie.duckdb"))
     try:
         con.execute("update config.services set service_name = null where service_code in ('CCAS', 'URBANISME')")
+        con.execute("update config.services set service_code = 'CCAS' where service_code = 'ENFANCE'")
     finally:
         con.close()
     from vigie.transform import run_dbt
@@ -145,5 +146,10 @@ def test_a_failing_not_null_column_is_named(tmp_path: Path) -> None:
     with pytest.raises(TransformFailed) as err:
         run_dbt(cfg, NIGHT, ["build", "--select", "services", "--exclude", "resource_type:unit_test"])
     (failed,) = err.value.failed_nodes
-    assert failed.startswith("test.vigie.not_null_columns_services_")
-    assert failed.endswith(": fail Got 1 result, configured to fail if != 0 (column_name='service_name', null_rows=2)")
+    assert failed.startswith("test.vigie.column_checks_services_")
+    assert ": fail Got 2 results, configured to fail if != 0 (" in failed
+    rows = failed.split(" (", 1)[1].rstrip(")").split("; ")
+    assert sorted(rows) == [
+        "column_name='service_code', check_name='unique', value='CCAS', failing_rows=2",
+        "column_name='service_name', check_name='not_null', value=None, failing_rows=2",
+    ]
