@@ -14,7 +14,10 @@ observed value for each blocking failure.
 
 ``run_landing_checks(cfg, days)`` validates the landed batches only of several nights, in one
 GX project and one Data Docs build: the nights ``vigie run --backfill`` does not build on their
-own (vigie/runner.py).
+own (vigie/runner.py). The batches of one source and table are validated together (one frame,
+per-row night windows), and a night named by a failed expectation is validated again alone,
+so that each night's verdict and observed values are its own (DECISIONLOG Part 3, "Landing
+checks of a backfill's older nights").
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ from connectors.landing_schemas import REJECTS_TABLE, TABLES_BY_SOURCE_TYPE
 from expectations.suites import (
     BLOCKING,
     COMMITMENTS_SUITE,
+    NIGHT_COLUMN,
     P_SOURCE_ID,
-    P_WINDOW_END,
-    P_WINDOW_START,
     WARNING,
+    WINDOW_END_COLUMN,
+    WINDOW_START_COLUMN,
     SuiteSpec,
     commitments_suite,
     landing_suite,
@@ -71,6 +75,8 @@ class SuiteOutcome:
     success: bool
     evaluated: int
     failures: tuple[Failure, ...] = ()
+    # Set when this batch passed within one validation of several nights' batches (its run name).
+    validated_with: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,19 @@ def read_landed_table(path: Path) -> Any:
     from expectations.suites import pandas_dtype
 
     return pq.ParquetFile(path).read().to_pandas(types_mapper=pandas_dtype)
+
+
+def landing_frame(cfg: VigieConfig, source: Any, day: dt.date, path: Path) -> Any:
+    """The landed table ``path`` of ``source``'s batch of ``day``, as the landing suites check
+    it: plus the batch's night and window per row (expectations.suites.BATCH_COLUMNS)."""
+    import pandas as pd
+
+    frame = read_landed_table(path)
+    start, end = _windows(cfg, source, day)
+    frame[NIGHT_COLUMN] = day.isoformat()
+    frame[WINDOW_START_COLUMN] = pd.Timestamp(start)
+    frame[WINDOW_END_COLUMN] = pd.Timestamp(end)
+    return frame
 
 
 def _windows(cfg: VigieConfig, source: Any, day: dt.date) -> tuple[str, str]:
@@ -232,7 +251,7 @@ def _outcome(spec: SuiteSpec, batch: str, result: Any) -> SuiteOutcome:
         conf = er.expectation_config
         meta = conf.meta or {}
         kwargs = conf.kwargs or {}
-        column = kwargs.get("column") or (
+        column = meta.get("column") or kwargs.get("column") or (
             f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else None
         )
         if "column_list" in kwargs and column is None and conf.type == "expect_compound_columns_to_be_unique":
@@ -286,10 +305,28 @@ class _Validation:
         self.suites_before = {n: s.meta.get("vigie_fingerprint") for n, s in self.project.suites.items()}
 
     def night(self, day: dt.date) -> _Night:
+        return _Night(self, day, self.run_id(f"night-{day.isoformat()}"))
+
+    @staticmethod
+    def run_id(name: str) -> Any:
         from great_expectations.core.run_identifier import RunIdentifier
 
-        run_id = RunIdentifier(run_name=f"night-{day.isoformat()}", run_time=dt.datetime.now(dt.UTC))
-        return _Night(self, day, run_id)
+        return RunIdentifier(run_name=name, run_time=dt.datetime.now(dt.UTC))
+
+    def validate(self, spec: SuiteSpec, asset: str, frame: Any, params: dict[str, Any] | None,
+                 result_format: Any, run_id: Any) -> Any:
+        """One GX validation of ``frame``; its result kept for Data Docs and returned."""
+        from expectations.gx_context import ensure_validation
+
+        vd = ensure_validation(self.project, spec, asset)
+        res = vd.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=params or {},
+            result_format=result_format,
+            run_id=run_id,
+        )
+        self.result_ids.append(_result_id(res, spec.name, run_id))
+        return res
 
     def build_docs(self) -> Path:
         """Data Docs: this run's results, the index, and the suites rewritten by this run."""
@@ -319,28 +356,42 @@ class _Night:
 
     def validate(self, spec: SuiteSpec, asset: str, frame: Any, params: dict[str, Any] | None = None,
                  result_format: Any = "SUMMARY") -> None:
-        from expectations.gx_context import ensure_validation
-
-        vd = ensure_validation(self.run.project, spec, asset)
-        res = vd.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters=params or {},
-            result_format=result_format,
-            run_id=self.run_id,
-        )
-        self.run.result_ids.append(_result_id(res, spec.name, self.run_id))
+        res = self.run.validate(spec, asset, frame, params, result_format, self.run_id)
         self.outcomes.append(_outcome(spec, asset, res))
+
+
+@dataclass(frozen=True)
+class _LandedTable:
+    """A landed table file of a night's batch, to validate with its landing suite."""
+
+    source: Any
+    spec: SuiteSpec
+    asset: str
+    path: Path
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {P_SOURCE_ID: [self.source.id]}
 
 
 def _check_landing(cfg: VigieConfig, night: _Night) -> None:
     """1. Landed batches of every enabled source for the night."""
-    day, outcomes, validate = night.day, night.outcomes, night.validate
+    for item in _landing_plan(cfg, night.day):
+        if isinstance(item, SuiteOutcome):
+            night.outcomes.append(item)
+        else:
+            frame = landing_frame(cfg, item.source, night.day, item.path)
+            night.validate(item.spec, item.asset, frame, item.params)
+
+
+def _landing_plan(cfg: VigieConfig, day: dt.date) -> list[SuiteOutcome | _LandedTable]:
+    """What the night's landing check is made of, in order: the outcome of a failed extract, a
+    missing batch or a missing table file (no data to validate), or a landed table to validate."""
+    outcomes: list[SuiteOutcome | _LandedTable] = []
     landing = landing_root(cfg)
     specs: dict[str, SuiteSpec] = {}
     for source in sorted((s for s in cfg.sources if s.enabled), key=lambda s: s.id):
         batch = batch_dir(landing, source.id, day)
-        start, end = _windows(cfg, source, day)
-        params = {P_SOURCE_ID: [source.id], P_WINDOW_START: start, P_WINDOW_END: end}
         failed = failed_extract(landing, source.id, day)
         if failed is not None:
             # The scheduler gave up waiting for this source (DECISIONLOG Part 1, "Nights never
@@ -364,7 +415,8 @@ def _check_landing(cfg: VigieConfig, night: _Night) -> None:
             if not path.is_file():
                 outcomes.append(_missing(spec.name, asset, f"{path} is missing: re-run the extract of {source.id} for {day}"))
                 continue
-            validate(spec, asset, read_landed_table(path), params)
+            outcomes.append(_LandedTable(source, spec, asset, path))
+    return outcomes
 
 
 def _check_marts(cfg: VigieConfig, night: _Night) -> None:
@@ -428,12 +480,28 @@ def run_landing_checks(cfg: VigieConfig, days: list[dt.date]) -> dict[dt.date, s
     """Validate the landed batches only of each night in ``days``, in one GX project and one
     Data Docs build: the backfill mode's nights that are not built on their own (their marts
     never exist; a later night's are checked). Each night gets its summary (saying so) and, on a
-    blocking failure, the data team's notice. Returns night -> what failed (blocking)."""
+    blocking failure, the data team's notice. Returns night -> what failed (blocking).
+
+    Cost: one GX validation per source and table for up to RANGE_CHUNK_NIGHTS nights (their
+    batches of one schema concatenated, ``landing_frame`` giving each row its night's window),
+    instead of one per night; plus one per night and table named by a failed expectation, which
+    is validated alone exactly as ``run_checks`` does, so that its outcome (verdict, observed
+    values, the data team's notice) is the night's own. A night no failure names passed every
+    expectation: each is per row or per batch, and the concatenated batches share one schema.
+    """
     run = _Validation(cfg)
+    plans = {day: _landing_plan(cfg, day) for day in days}
+    together = _validate_together(cfg, run, plans)
     nights = []
-    for day in days:
+    for day, plan in plans.items():
         night = run.night(day)
-        _check_landing(cfg, night)
+        for item in plan:
+            if isinstance(item, SuiteOutcome):
+                night.outcomes.append(item)
+            elif (day, item.asset) in together:
+                night.outcomes.append(together[(day, item.asset)])
+            else:  # named by a failed expectation: validated alone, as on its own night
+                night.validate(item.spec, item.asset, landing_frame(cfg, item.source, day, item.path), item.params)
         nights.append(night)
     docs_index = run.build_docs()
     failed: dict[dt.date, str] = {}
@@ -443,6 +511,64 @@ def run_landing_checks(cfg: VigieConfig, days: list[dt.date]) -> dict[dt.date, s
         except BlockingChecksFailed as exc:
             failed[night.day] = str(exc)
     return failed
+
+
+# Nights whose batches of one table are validated in one frame: bounds the frame's memory
+# (a year of one table at scale 1 in four validations).
+RANGE_CHUNK_NIGHTS = 92
+
+
+def _validate_together(cfg: VigieConfig, run: _Validation,
+                       plans: dict[dt.date, list[SuiteOutcome | _LandedTable]]) -> dict[tuple[dt.date, str], SuiteOutcome]:
+    """Validate each source and table over the nights, batches of one schema together; return
+    the passing outcome of each (night, asset) that no failed expectation named."""
+    import pandas as pd
+
+    by_asset: dict[str, list[tuple[dt.date, _LandedTable]]] = {}
+    for day, plan in plans.items():
+        for item in plan:
+            if isinstance(item, _LandedTable):
+                by_asset.setdefault(item.asset, []).append((day, item))
+    if not by_asset:
+        return {}
+    days = sorted(plans)
+    run_id = run.run_id(f"landing-{days[0].isoformat()}..{days[-1].isoformat()}")
+    passed: dict[tuple[dt.date, str], SuiteOutcome] = {}
+    for asset, members in by_asset.items():
+        spec, params = members[0][1].spec, members[0][1].params
+        for start in range(0, len(members), RANGE_CHUNK_NIGHTS):
+            buckets: dict[tuple[tuple[str, str], ...], list[tuple[dt.date, Any]]] = {}
+            for day, item in members[start:start + RANGE_CHUNK_NIGHTS]:
+                frame = landing_frame(cfg, item.source, day, item.path)
+                schema = tuple((str(c), str(t)) for c, t in frame.dtypes.items())
+                buckets.setdefault(schema, []).append((day, frame))
+            for bucket in buckets.values():
+                combined = pd.concat([f for _, f in bucket], ignore_index=True)
+                res = run.validate(spec, asset, combined, params, _BY_NIGHT, run_id)
+                named = _nights_named(res, [d for d, _ in bucket])
+                for day, _ in bucket:
+                    if day not in named:
+                        passed[(day, asset)] = SuiteOutcome(
+                            spec.name, asset, True, len(res.results), validated_with=run_id.run_name)
+    return passed
+
+
+# Every unexpected row with its night: which nights a failed expectation names.
+_BY_NIGHT = {"result_format": "COMPLETE", "unexpected_index_column_names": [NIGHT_COLUMN]}
+
+
+def _nights_named(res: Any, days: list[dt.date]) -> set[dt.date]:
+    """The nights a failed expectation of ``res`` names: those of its unexpected rows, or all
+    ``days`` for a failure without rows (columns, a column's type, an error)."""
+    named: set[dt.date] = set()
+    for er in res.results:
+        if er.success:
+            continue
+        rows = (er.result or {}).get("unexpected_index_list") or []
+        if (er.exception_info or {}).get("raised_exception") or not rows or not isinstance(rows[0], dict):
+            return set(days)
+        named.update(dt.date.fromisoformat(str(r[NIGHT_COLUMN])) for r in rows)
+    return named
 
 
 def _tell_data_team(cfg: VigieConfig, result: ChecksResult) -> None:
@@ -487,6 +613,7 @@ def _summary(result: ChecksResult) -> dict[str, Any]:
                 "batch": o.batch,
                 "success": o.success,
                 "evaluated": o.evaluated,
+                **({"validated_with": o.validated_with} if o.validated_with else {}),
                 "failed": [
                     {k: v for k, v in asdict(f).items() if k not in ("suite", "batch")}
                     for f in o.failures
@@ -495,6 +622,9 @@ def _summary(result: ChecksResult) -> dict[str, Any]:
             for o in result.outcomes
         ],
         **({} if result.marts_checked else {
-            "marts": "not checked this night: a backfilled night, built within a later night whose marts are checked"
+            "marts": "not checked this night: a backfilled night, built within a later night whose marts are checked",
+            "landing": "checked with the backfill's other older nights: a batch with validated_with passed"
+                       " one validation of that range's batches of its table (no per-night observed values);"
+                       " a batch a failed expectation named was validated alone (its own observed values)",
         }),
     }

@@ -37,10 +37,16 @@ GX_SEVERITY = {BLOCKING: "critical", WARNING: "warning"}
 # description), so that suites stored by an earlier version are rewritten once.
 SUITE_FORMAT = 2
 
-# Suite parameters filled per batch by expectations.run (so a suite does not change nightly).
+# Suite parameter filled per batch by expectations.run (so a suite does not change nightly).
 P_SOURCE_ID = "source_id"  # list with the batch's source id
-P_WINDOW_START = "window_start"  # ISO instant: earliest plausible timestamp of the batch
-P_WINDOW_END = "window_end"  # ISO instant: latest plausible timestamp of the batch
+# Columns expectations.run.landing_frame appends to every landed table it validates: the
+# batch's night and that night's window of plausible timestamps, per row. Per row, not suite
+# parameters, so that the batches of many nights validate in one frame with the same suite
+# (the backfill's older nights, expectations.run.run_landing_checks; DECISIONLOG Part 3).
+NIGHT_COLUMN = "vigie_night"  # the batch's day, ISO
+WINDOW_START_COLUMN = "vigie_window_start"  # earliest plausible timestamp of the row's batch
+WINDOW_END_COLUMN = "vigie_window_end"  # latest plausible timestamp of the row's batch
+BATCH_COLUMNS = (NIGHT_COLUMN, WINDOW_START_COLUMN, WINDOW_END_COLUMN)
 
 QUEUE_LOG_EVENTS_KNOWN = [
     # caller events (source-formats.md §2)
@@ -189,8 +195,32 @@ def _pair_ge(a: str, b: str, severity: str, why: str) -> Check:
 
 _IN_WINDOW = "the batch holds the records of its night (± tolerance); dbt ignores later ones anyway"
 _NOT_AFTER = "a child row of the night's batch is dated before the night's end (± tolerance)"
-_START = {"$PARAMETER": P_WINDOW_START}
-_END = {"$PARAMETER": P_WINDOW_END}
+
+
+def _window(column: str, severity: str, why: str, *, start: bool = True) -> list[Check]:
+    """``column`` within its batch's night window (per-row bounds, BATCH_COLUMNS), nulls
+    ignored; ``start=False``: not after the window's end only. The failure names ``column``."""
+    def bound(a: str, b: str, text: str) -> Check:
+        return Check(
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            {"column_A": a, "column_B": b, "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+            severity, why, extra_meta={"column": column},
+            description=f"{column} {text} of its batch's night window ({b if a == column else a}, ± tolerance)",
+        )
+
+    after_start = [bound(column, WINDOW_START_COLUMN, "not before the start")] if start else []
+    return [*after_start, bound(WINDOW_END_COLUMN, column, "not after the end")]
+
+
+def _unique_in_batch(column: str, why: str) -> Check:
+    """``column`` unique within each batch (night): the same id may land again another night
+    (GLPI's overlap), nulls ignored. The failure names ``column``."""
+    return Check(
+        "ExpectCompoundColumnsToBeUnique",
+        {"column_list": [column, NIGHT_COLUMN], "ignore_row_if": "any_value_is_missing"},
+        BLOCKING, why, extra_meta={"column": column},
+        description=f"{column} unique within its batch",
+    )
 
 
 def _table_rules(table: str) -> list[Check]:
@@ -199,14 +229,14 @@ def _table_rules(table: str) -> list[Check]:
         return [
             _not_null("event_at", BLOCKING, "every queue_log line has an epoch"),
             _not_null("event", BLOCKING, "the call models branch on the event name"),
-            _between("event_at", WARNING, _IN_WINDOW, _START, _END),
+            *_window("event_at", WARNING, _IN_WINDOW),
             _in_set("event", QUEUE_LOG_EVENTS_KNOWN, WARNING, "an unknown event is ignored by the call models"),
             _between("source_line", WARNING, "line numbers start at 1", lo=1),
         ]
     if table == "cdr_legs":
         return [
             _not_null("start_at", BLOCKING, "a CDR leg without start cannot be placed in a night"),
-            _between("start_at", WARNING, _IN_WINDOW, _START, _END),
+            *_window("start_at", WARNING, _IN_WINDOW),
             _between("duration", WARNING, "durations are non-negative", lo=0),
             _between("billsec", WARNING, "durations are non-negative", lo=0),
             _pair_ge("duration", "billsec", WARNING, "billsec = end - answer <= duration = end - start"),
@@ -218,16 +248,16 @@ def _table_rules(table: str) -> list[Check]:
             _in_set("folder_role", EMAIL_FOLDER_ROLES, BLOCKING, "the email models know inbox and sent only"),
             _not_null("received_at", BLOCKING, "receipt starts the clock"),
             _not_null("service_code", BLOCKING, "a message belongs to its mailbox's service"),
-            _between("received_at", WARNING, _IN_WINDOW, _START, _END),
+            *_window("received_at", WARNING, _IN_WINDOW),
             _in_set("auto_reason", EMAIL_AUTO_REASONS, WARNING, "auto_reason values of domain.md §5"),
             _not_null("message_key", WARNING, "messages without Message-ID thread by the fallback only"),
         ]
     if table == "glpi_tickets":
         return [
             _not_null("id", BLOCKING, "ticket id makes the request id"),
-            Check("ExpectColumnValuesToBeUnique", {"column": "id"}, BLOCKING, "one row per ticket in a batch"),
+            _unique_in_batch("id", "one row per ticket in a batch"),
             _not_null("date", BLOCKING, "ticket opening date starts the clock"),
-            _between("date_mod", WARNING, "tickets modified in [night - overlap_days, night end)", _START, _END),
+            *_window("date_mod", WARNING, "tickets modified in [night - overlap_days, night end)"),
             _in_set("status", [1, 2, 3, 4, 5, 6], WARNING, "GLPI statuses 1..6"),
             _in_set("is_deleted", [0, 1], WARNING, "GLPI boolean"),
             _in_set("type", [1, 2], WARNING, "1 incident, 2 request"),
@@ -245,38 +275,38 @@ def _table_rules(table: str) -> list[Check]:
             _not_null("items_id", BLOCKING, "a follow-up names its ticket"),
             _in_set("itemtype", ["Ticket"], WARNING, "only ticket follow-ups are landed"),
             _in_set("is_private", [0, 1], WARNING, "GLPI boolean"),
-            _between("date", WARNING, _NOT_AFTER, hi=_END),
+            *_window("date", WARNING, _NOT_AFTER, start=False),
         ]
     if table == "glpi_tickettasks":
         return [
             _not_null("tickets_id", BLOCKING, "a task names its ticket"),
             _in_set("is_private", [0, 1], WARNING, "GLPI boolean"),
-            _between("date", WARNING, _NOT_AFTER, hi=_END),
+            *_window("date", WARNING, _NOT_AFTER, start=False),
         ]
     if table == "glpi_itilsolutions":
         return [
             _not_null("items_id", BLOCKING, "a solution names its ticket"),
             _in_set("itemtype", ["Ticket"], WARNING, "only ticket solutions are landed"),
-            _between("date_creation", WARNING, _NOT_AFTER, hi=_END),
+            *_window("date_creation", WARNING, _NOT_AFTER, start=False),
         ]
     if table == "glpi_ticketsatisfactions":
         return [
             _not_null("tickets_id", BLOCKING, "a survey names its ticket"),
             _between("satisfaction", WARNING, "scores are 0-5 (or 0-10)", lo=0, hi=10),
-            _between("date_answered", WARNING, _NOT_AFTER, hi=_END),
+            *_window("date_answered", WARNING, _NOT_AFTER, start=False),
         ]
     if table == "glpi_logs":
         return [
             _not_null("items_id", BLOCKING, "a log row names its item"),
-            _between("date_mod", WARNING, _NOT_AFTER, hi=_END),
+            *_window("date_mod", WARNING, _NOT_AFTER, start=False),
         ]
     if table == "register_requests":
         return [
             _not_null("request_id", BLOCKING, "the register's reference makes the request id"),
-            Check("ExpectColumnValuesToBeUnique", {"column": "request_id"}, BLOCKING, "one row per reference in a batch (the connector rejects repeats)"),
+            _unique_in_batch("request_id", "one row per reference in a batch (the connector rejects repeats)"),
             _not_null("received_at", BLOCKING, "receipt starts the clock"),
             _in_set("channel", list(CHANNELS), BLOCKING, "the engine judges the channels of domain.md §3 only"),
-            _between("received_at", WARNING, _NOT_AFTER, hi=_END),
+            *_window("received_at", WARNING, _NOT_AFTER, start=False),
             _not_null("service_code", WARNING, "a letter whose service value is not mapped is judged by no commitment"),
             _pair_ge("first_response_at", "received_at", WARNING, "a response before receipt is excluded by the engine"),
             _pair_ge("resolved_at", "received_at", WARNING, "a resolution before receipt is excluded by the engine"),
@@ -284,9 +314,9 @@ def _table_rules(table: str) -> list[Check]:
     if table == "survey_responses":
         return [
             _not_null("response_id", BLOCKING, "one survey, one id"),
-            Check("ExpectColumnValuesToBeUnique", {"column": "response_id"}, BLOCKING, "one row per survey in a batch (the connector rejects repeats)"),
+            _unique_in_batch("response_id", "one row per survey in a batch (the connector rejects repeats)"),
             _not_null("sent_at", BLOCKING, "the response rate counts surveys by the day they were sent"),
-            _between("sent_at", WARNING, _NOT_AFTER, hi=_END),
+            *_window("sent_at", WARNING, _NOT_AFTER, start=False),
             _between("score", BLOCKING, "scores are read on the export's scale, never negative", lo=0),
             _pair_ge("scale", "score", BLOCKING, "a score above the scale would be a share above 100 %"),
             _pair_ge("answered_at", "sent_at", WARNING, "a survey is answered after it was sent"),
@@ -304,14 +334,20 @@ def landing_suite_name(table: str) -> str:
 
 
 def landing_suite(table: str) -> SuiteSpec:
-    """Suite for one landed table: contract columns in order, types, source id, table rules."""
+    """Suite for one landed table: contract columns in order, types, source id, table rules.
+
+    Validated against ``expectations.run.landing_frame`` (the landed table plus BATCH_COLUMNS),
+    one night's batch or the batches of several nights of one schema concatenated: every rule
+    holds for the concatenation exactly when it holds for each batch (bounds and uniqueness
+    are per batch)."""
     schema = REJECTS if table == REJECTS_TABLE else ALL_TABLES[table]
     checks: list[Check] = [
         Check(
             "ExpectTableColumnsToMatchOrderedList",
-            {"column_list": list(schema.names)},
+            {"column_list": [*schema.names, *BATCH_COLUMNS]},
             BLOCKING,
-            "the landing contract (connectors/landing_schemas.py) fixes columns and order",
+            "the landing contract (connectors/landing_schemas.py) fixes columns and order"
+            " (then the batch's night and window, added by the check)",
         )
     ]
     for f in schema:

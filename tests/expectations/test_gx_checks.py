@@ -323,7 +323,7 @@ def test_register_and_survey_batches_are_checked(tmp_path: Path) -> None:
         for s in summary["suites"] for f in s["failed"]
     }
     assert failed == {
-        ("courrier.register_requests", "expect_column_values_to_be_unique", "request_id", "blocking"),
+        ("courrier.register_requests", "expect_compound_columns_to_be_unique", "request_id", "blocking"),
         ("courrier.register_requests", "expect_column_pair_values_a_to_be_greater_than_b", "first_response_at,received_at", "warning"),
         ("enquete.survey_responses", "expect_column_pair_values_a_to_be_greater_than_b", "scale,score", "blocking"),
     }
