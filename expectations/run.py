@@ -16,7 +16,7 @@ observed value for each blocking failure.
 GX project and one Data Docs build: the nights ``vigie run --backfill`` does not build on their
 own (vigie/runner.py). The batches of one source and table are validated together (one frame,
 per-row night windows), and a night named by a failed expectation is validated again alone,
-so that each night's verdict and observed values are its own (DECISIONLOG Part 3, "Landing
+so that each night's verdict and observed values are its own (DECISIONLOG Part 6, "Landing
 checks of a backfill's older nights").
 """
 

@@ -42,7 +42,8 @@ P_SOURCE_ID = "source_id"  # list with the batch's source id
 # Columns expectations.run.landing_frame appends to every landed table it validates: the
 # batch's night and that night's window of plausible timestamps, per row. Per row, not suite
 # parameters, so that the batches of many nights validate in one frame with the same suite
-# (the backfill's older nights, expectations.run.run_landing_checks; DECISIONLOG Part 3).
+# (the backfill's older nights, expectations.run.run_landing_checks; DECISIONLOG Part 6,
+# "Landing checks of a backfill's older nights").
 NIGHT_COLUMN = "vigie_night"  # the batch's day, ISO
 WINDOW_START_COLUMN = "vigie_window_start"  # earliest plausible timestamp of the row's batch
 WINDOW_END_COLUMN = "vigie_window_end"  # latest plausible timestamp of the row's batch

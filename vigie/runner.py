@@ -281,9 +281,10 @@ def _land_range(cfg: VigieConfig, start: dt.date, end: dt.date, report: RunRepor
 
 def _check_landing_only(cfg: VigieConfig, start: dt.date, first_built: dt.date, report: RunReport,
                         echo: Callable[[str], None]) -> None:
-    """The nights not built on their own: validate their landed batches (GX landing suites in
-    one project, one Data Docs build; each night's summary; the data team told of a blocking
-    failure as on any night), then note them built (their results are in the later nights')."""
+    """The nights not built on their own: validate their landed batches (GX landing suites, one
+    validation per source and table over the nights, a night a failure names validated alone;
+    each night's summary; the data team told of a blocking failure as on any night), then note
+    them built (their results are in the later nights')."""
     from connectors.landing_layout import landing_root, record_night_built
     from expectations.run import run_landing_checks
 
