@@ -15,8 +15,8 @@ observed value for each blocking failure.
 ``run_landing_checks(cfg, days)`` validates the landed batches only of several nights, in one
 GX project and one Data Docs build: the nights ``vigie run --backfill`` does not build on their
 own (vigie/runner.py). The batches of one source and table are validated together (one frame,
-per-row night windows), and a night named by a failed expectation is validated again alone,
-so that each night's verdict and observed values are its own (DECISIONLOG Part 6, "Landing
+per-row night windows), and a night named by a failed blocking expectation is validated again
+alone, so that each night's verdict and blocking failures are its own (DECISIONLOG Part 6, "Landing
 checks of a backfill's older nights").
 """
 
@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import tempfile
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,31 +244,29 @@ def _observed(er: Any) -> str:
     return "failed"
 
 
+def _failure(spec: SuiteSpec, batch: str, er: Any, observed: str) -> Failure:
+    """The failure of the expectation result ``er`` on ``batch``."""
+    conf = er.expectation_config
+    meta = conf.meta or {}
+    kwargs = conf.kwargs or {}
+    column = meta.get("column") or kwargs.get("column") or (
+        f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else None
+    )
+    if "column_list" in kwargs and column is None and conf.type == "expect_compound_columns_to_be_unique":
+        column = ",".join(kwargs["column_list"])
+    return Failure(
+        suite=spec.name,
+        batch=batch,
+        expectation=conf.type + (f"[{meta['commitment_id']}]" if meta.get("commitment_id") else ""),
+        column=column,
+        severity=meta.get("severity", BLOCKING),
+        observed=observed,
+        why=meta.get("why", ""),
+    )
+
+
 def _outcome(spec: SuiteSpec, batch: str, result: Any) -> SuiteOutcome:
-    failures = []
-    for er in result.results:
-        if er.success:
-            continue
-        conf = er.expectation_config
-        meta = conf.meta or {}
-        kwargs = conf.kwargs or {}
-        column = meta.get("column") or kwargs.get("column") or (
-            f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else None
-        )
-        if "column_list" in kwargs and column is None and conf.type == "expect_compound_columns_to_be_unique":
-            column = ",".join(kwargs["column_list"])
-        failures.append(
-            Failure(
-                suite=spec.name,
-                batch=batch,
-                expectation=conf.type
-                + (f"[{meta['commitment_id']}]" if meta.get("commitment_id") else ""),
-                column=column,
-                severity=meta.get("severity", BLOCKING),
-                observed=_observed(er),
-                why=meta.get("why", ""),
-            )
-        )
+    failures = [_failure(spec, batch, er, _observed(er)) for er in result.results if not er.success]
     return SuiteOutcome(spec.name, batch, not failures, len(result.results), tuple(failures))
 
 
@@ -484,10 +483,9 @@ def run_landing_checks(cfg: VigieConfig, days: list[dt.date]) -> dict[dt.date, s
 
     Cost: one GX validation per source and table for up to RANGE_CHUNK_NIGHTS nights (their
     batches of one schema concatenated, ``landing_frame`` giving each row its night's window),
-    instead of one per night; plus one per night and table named by a failed expectation, which
-    is validated alone exactly as ``run_checks`` does, so that its outcome (verdict, observed
-    values, the data team's notice) is the night's own. A night no failure names passed every
-    expectation: each is per row or per batch, and the concatenated batches share one schema.
+    instead of one per night; plus one per night and table that a failed blocking expectation
+    names, validated alone exactly as ``run_checks`` does, so that its verdict, observed values
+    and the data team's notice are the night's own (``_range_outcomes``).
     """
     run = _Validation(cfg)
     plans = {day: _landing_plan(cfg, day) for day in days}
@@ -500,7 +498,7 @@ def run_landing_checks(cfg: VigieConfig, days: list[dt.date]) -> dict[dt.date, s
                 night.outcomes.append(item)
             elif (day, item.asset) in together:
                 night.outcomes.append(together[(day, item.asset)])
-            else:  # named by a failed expectation: validated alone, as on its own night
+            else:  # named by a failed blocking expectation: validated alone, as on its own night
                 night.validate(item.spec, item.asset, landing_frame(cfg, item.source, day, item.path), item.params)
         nights.append(night)
     docs_index = run.build_docs()
@@ -514,14 +512,14 @@ def run_landing_checks(cfg: VigieConfig, days: list[dt.date]) -> dict[dt.date, s
 
 
 # Nights whose batches of one table are validated in one frame: bounds the frame's memory
-# (a year of one table at scale 1 in four validations).
+# (a year of one table in four validations).
 RANGE_CHUNK_NIGHTS = 92
 
 
 def _validate_together(cfg: VigieConfig, run: _Validation,
                        plans: dict[dt.date, list[SuiteOutcome | _LandedTable]]) -> dict[tuple[dt.date, str], SuiteOutcome]:
     """Validate each source and table over the nights, batches of one schema together; return
-    the passing outcome of each (night, asset) that no failed expectation named."""
+    the outcome of each (night, asset) that needs no validation alone (``_range_outcomes``)."""
     import pandas as pd
 
     by_asset: dict[str, list[tuple[dt.date, _LandedTable]]] = {}
@@ -533,7 +531,7 @@ def _validate_together(cfg: VigieConfig, run: _Validation,
         return {}
     days = sorted(plans)
     run_id = run.run_id(f"landing-{days[0].isoformat()}..{days[-1].isoformat()}")
-    passed: dict[tuple[dt.date, str], SuiteOutcome] = {}
+    outcomes: dict[tuple[dt.date, str], SuiteOutcome] = {}
     for asset, members in by_asset.items():
         spec, params = members[0][1].spec, members[0][1].params
         for start in range(0, len(members), RANGE_CHUNK_NIGHTS):
@@ -545,30 +543,45 @@ def _validate_together(cfg: VigieConfig, run: _Validation,
             for bucket in buckets.values():
                 combined = pd.concat([f for _, f in bucket], ignore_index=True)
                 res = run.validate(spec, asset, combined, params, _BY_NIGHT, run_id)
-                named = _nights_named(res, [d for d, _ in bucket])
-                for day, _ in bucket:
-                    if day not in named:
-                        passed[(day, asset)] = SuiteOutcome(
-                            spec.name, asset, True, len(res.results), validated_with=run_id.run_name)
-    return passed
+                for day, outcome in _range_outcomes(spec, asset, res, [d for d, _ in bucket], run_id.run_name).items():
+                    if outcome is not None:
+                        outcomes[(day, asset)] = outcome
+    return outcomes
 
 
 # Every unexpected row with its night: which nights a failed expectation names.
 _BY_NIGHT = {"result_format": "COMPLETE", "unexpected_index_column_names": [NIGHT_COLUMN]}
 
 
-def _nights_named(res: Any, days: list[dt.date]) -> set[dt.date]:
-    """The nights a failed expectation of ``res`` names: those of its unexpected rows, or all
-    ``days`` for a failure without rows (columns, a column's type, an error)."""
-    named: set[dt.date] = set()
+def _range_outcomes(spec: SuiteSpec, asset: str, res: Any, days: list[dt.date], run_name: str
+                    ) -> dict[dt.date, SuiteOutcome | None]:
+    """Each night's outcome from one validation of the nights' batches together, or None for a
+    night to validate alone: one named by a failed blocking expectation (its unexpected rows'
+    nights), every night for a failure without rows (column list, column type, an error).
+
+    A night no failure names passed every expectation: each is per row or per batch, and the
+    frames validated together share one schema. A night named by failed warnings only gets them
+    with its own count of unexpected rows, the values being on the range's Data Docs page."""
+    alone: set[dt.date] = set()
+    warned: dict[dt.date, list[Failure]] = {}
     for er in res.results:
         if er.success:
             continue
         rows = (er.result or {}).get("unexpected_index_list") or []
         if (er.exception_info or {}).get("raised_exception") or not rows or not isinstance(rows[0], dict):
-            return set(days)
-        named.update(dt.date.fromisoformat(str(r[NIGHT_COLUMN])) for r in rows)
-    return named
+            return dict.fromkeys(days)
+        counts = Counter(dt.date.fromisoformat(str(r[NIGHT_COLUMN])) for r in rows)
+        if (er.expectation_config.meta or {}).get("severity", BLOCKING) == BLOCKING:
+            alone.update(counts)
+            continue
+        for day, count in counts.items():
+            observed = f"{count} unexpected in this night's batch (validated in {run_name}: values on its Data Docs page)"
+            warned.setdefault(day, []).append(_failure(spec, asset, er, observed))
+    return {
+        day: None if day in alone else SuiteOutcome(
+            spec.name, asset, day not in warned, len(res.results), tuple(warned.get(day, ())), validated_with=run_name)
+        for day in days
+    }
 
 
 def _tell_data_team(cfg: VigieConfig, result: ChecksResult) -> None:
@@ -623,8 +636,9 @@ def _summary(result: ChecksResult) -> dict[str, Any]:
         ],
         **({} if result.marts_checked else {
             "marts": "not checked this night: a backfilled night, built within a later night whose marts are checked",
-            "landing": "checked with the backfill's other older nights: a batch with validated_with passed"
-                       " one validation of that range's batches of its table (no per-night observed values);"
-                       " a batch a failed expectation named was validated alone (its own observed values)",
+            "landing": "checked with the backfill's other older nights: a batch with validated_with was"
+                       " judged by one validation of that range's batches of its table (a failed warning"
+                       " counts this night's unexpected rows there); a batch a failed blocking expectation"
+                       " named was validated alone (its own observed values)",
         }),
     }
