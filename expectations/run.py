@@ -481,7 +481,7 @@ def run_landing_checks(cfg: VigieConfig, days: list[dt.date]) -> dict[dt.date, s
     never exist; a later night's are checked). Each night gets its summary (saying so) and, on a
     blocking failure, the data team's notice. Returns night -> what failed (blocking).
 
-    Cost: one GX validation per source and table for up to RANGE_CHUNK_NIGHTS nights (their
+    Cost: one GX validation per source and table for up to RANGE_CHUNK_ROWS rows of nights (their
     batches of one schema concatenated, ``landing_frame`` giving each row its night's window),
     instead of one per night; plus one per night and table that a failed blocking expectation
     names, validated alone exactly as ``run_checks`` does, so that its verdict, observed values
@@ -511,9 +511,9 @@ def run_landing_checks(cfg: VigieConfig, days: list[dt.date]) -> dict[dt.date, s
     return failed
 
 
-# Nights whose batches of one table are validated in one frame: bounds the frame's memory
-# (a year of one table in four validations).
-RANGE_CHUNK_NIGHTS = 92
+# Rows of one table's batches validated in one frame: bounds the frame's memory (the demo's
+# largest table, queue_log, lands about 350 rows a night at scale 1: a year in one frame).
+RANGE_CHUNK_ROWS = 500_000
 
 
 def _validate_together(cfg: VigieConfig, run: _Validation,
@@ -527,25 +527,31 @@ def _validate_together(cfg: VigieConfig, run: _Validation,
         for item in plan:
             if isinstance(item, _LandedTable):
                 by_asset.setdefault(item.asset, []).append((day, item))
-    if not by_asset:
-        return {}
-    days = sorted(plans)
-    run_id = run.run_id(f"landing-{days[0].isoformat()}..{days[-1].isoformat()}")
     outcomes: dict[tuple[dt.date, str], SuiteOutcome] = {}
     for asset, members in by_asset.items():
         spec, params = members[0][1].spec, members[0][1].params
-        for start in range(0, len(members), RANGE_CHUNK_NIGHTS):
-            buckets: dict[tuple[tuple[str, str], ...], list[tuple[dt.date, Any]]] = {}
-            for day, item in members[start:start + RANGE_CHUNK_NIGHTS]:
-                frame = landing_frame(cfg, item.source, day, item.path)
-                schema = tuple((str(c), str(t)) for c, t in frame.dtypes.items())
-                buckets.setdefault(schema, []).append((day, frame))
-            for bucket in buckets.values():
-                combined = pd.concat([f for _, f in bucket], ignore_index=True)
-                res = run.validate(spec, asset, combined, params, _BY_NIGHT, run_id)
-                for day, outcome in _range_outcomes(spec, asset, res, [d for d, _ in bucket], run_id.run_name).items():
-                    if outcome is not None:
-                        outcomes[(day, asset)] = outcome
+
+        def flush(bucket: list[tuple[dt.date, Any]], spec: SuiteSpec = spec, asset: str = asset,
+                  params: dict[str, Any] = params) -> None:
+            # Its own run: GX stores one result per suite, run and asset.
+            run_id = run.run_id(f"landing-{bucket[0][0].isoformat()}..{bucket[-1][0].isoformat()}")
+            combined = pd.concat([f for _, f in bucket], ignore_index=True)
+            res = run.validate(spec, asset, combined, params, _BY_NIGHT, run_id)
+            for day, outcome in _range_outcomes(spec, asset, res, [d for d, _ in bucket], run_id.run_name).items():
+                if outcome is not None:
+                    outcomes[(day, asset)] = outcome
+
+        buckets: dict[tuple[tuple[str, str], ...], list[tuple[dt.date, Any]]] = {}  # by schema
+        for day, item in members:
+            frame = landing_frame(cfg, item.source, day, item.path)
+            bucket = buckets.setdefault(tuple((str(c), str(t)) for c, t in frame.dtypes.items()), [])
+            bucket.append((day, frame))
+            if sum(len(f) for _, f in bucket) >= RANGE_CHUNK_ROWS:
+                flush(bucket)
+                bucket.clear()
+        for bucket in buckets.values():
+            if bucket:
+                flush(bucket)
     return outcomes
 
 

@@ -51,7 +51,19 @@ def cfg(tmp_path: Path):
     return make_config(tmp_path)
 
 
-def test_a_failure_is_attributed_to_its_night_only(cfg) -> None:
+RANGE = "landing-2026-11-13..2026-11-16"
+
+
+@pytest.mark.parametrize(("chunk_rows", "validations", "runs"), [
+    # 13 landed tables a night (pbx 1, mail 1, glpi 8, rejects of each): 13 validations over
+    # the 4 nights, then the batch a blocking failure named, alone (52 night by night).
+    (500_000, 14, {RANGE}),
+    # Frames of at most 2 rows: the three tables with a row a night take two validations each.
+    (2, 17, {RANGE, "landing-2026-11-13..2026-11-14", "landing-2026-11-15..2026-11-16"}),
+])
+def test_a_failure_is_attributed_to_its_night_only(cfg, monkeypatch, chunk_rows: int, validations: int,
+                                                   runs: set[str]) -> None:
+    monkeypatch.setattr("expectations.run.RANGE_CHUNK_ROWS", chunk_rows)
     for day in NIGHTS:
         _land_night(cfg, day)
 
@@ -60,10 +72,8 @@ def test_a_failure_is_attributed_to_its_night_only(cfg) -> None:
     assert list(failed) == [BROKEN]
     assert ("landing.email_messages [mail.email_messages] expect_column_values_to_be_in_set"
             " column folder_role: observed 1 unexpected, e.g. ['drafts']") in failed[BROKEN]
-    # 13 landed tables a night (pbx 1, mail 1, glpi 8, rejects of each): 13 validations over
-    # the 4 nights, then the batch a blocking failure named, alone (52 night by night).
     stored = list((cfg.path("var/gx") / "gx" / "uncommitted" / "validations").rglob("*.json"))
-    assert len(stored) == 14
+    assert len(stored) == validations
     summaries = {d: json.loads((cfg.path("var/gx") / "summaries" / f"{d}.json").read_text()) for d in NIGHTS}
     assert [(d, s["success"], s["blocking_failures"], s["warnings"]) for d, s in summaries.items()] == [
         (NIGHTS[0], True, 0, 0), (BROKEN, False, 1, 0), (LATE, True, 0, 1), (NIGHTS[3], True, 0, 0)]
@@ -72,11 +82,11 @@ def test_a_failure_is_attributed_to_its_night_only(cfg) -> None:
     assert alone == {(BROKEN, "mail.email_messages")}
     together = {s["validated_with"] for summary in summaries.values() for s in summary["suites"]
                 if "validated_with" in s}
-    assert together == {"landing-2026-11-13..2026-11-16"}
+    assert together == runs
     late = next(s for s in summaries[LATE]["suites"] if s["batch"] == "pbx.queue_log_events")
     assert [(f["expectation"], f["column"], f["severity"], f["observed"]) for f in late["failed"]] == [
         ("expect_column_pair_values_a_to_be_greater_than_b", "event_at", "warning",
-         "1 unexpected in this night's batch (validated in landing-2026-11-13..2026-11-16:"
+         f"1 unexpected in this night's batch (validated in {late['validated_with']}:"
          " values on its Data Docs page)")]
     # The data team is told of the broken night only.
     assert sorted(p.parent.name for p in cfg.path("var/outbox").rglob("*.eml")) == [BROKEN.isoformat()]
