@@ -23,6 +23,7 @@ from connectors.landing_layout import ensure_empty_landing_tables, landing_root
 from vigie.config import VigieConfig
 from vigie.history import record_history
 from vigie.intervals import night_for_day
+from vigie.landing_listing import listing_path, write_landing_listing
 from vigie.retention import purge_landed_batches
 from vigie.warehouse_config import load_night_config, warehouse_path
 
@@ -234,6 +235,9 @@ def run_dbt(cfg: VigieConfig, day: dt.date, command: Sequence[str]) -> None:
     night_vars = dbt_vars(cfg, day)
     if not NIGHT_VARS_ON_COMMAND_LINE:
         night_vars = {k: v for k, v in night_vars.items() if k in STABLE_VARS}
+    # The landed files for sync_landing, re-listed only in new or changed batch directories
+    # (vigie/landing_listing.py; issue 16). Its path is stable: dbt's partial parse is kept.
+    night_vars["landing_listing"] = str(write_landing_listing(night_vars["landing_root"], listing_path(warehouse)))
     args = [*command, "--vars", json.dumps(night_vars, sort_keys=True)]
     result = _run_dbt(args, warehouse)
     if not getattr(result, "success", False):
