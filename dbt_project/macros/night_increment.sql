@@ -104,7 +104,9 @@ where landing_table in ('{{ landing_tables | join("', '") }}')
       record (optional): the columns identifying a record across its versions (staging keeps
         the newest), when a record's key can change from one version to the next;
     keys: the model's key columns (never null in the model's rows: landed rows with a null key
-      are not the model's);
+      are not the model's), but for those listed in nullable_keys;
+    nullable_keys: key columns that can be null in the model's rows (a staging model keeps
+      every landed row): compared with `is not distinct from`, a null is one more key value;
     fingerprint_relations: configuration relations whose content decides the model's rows; a
       dict {'relation': ..., 'before': column} stands for the rows whose column is before the
       as_of (a calendar: rows of later dates may be added night after night, and a change of
@@ -113,7 +115,12 @@ where landing_table in ('{{ landing_tables | join("', '") }}')
     Affected keys: the keys of the landed rows (day <= run_day) in a file the model has not read
     yet, or with an instant at or after the last build's as_of minus the lookback.
 -#}
-{% macro night_increment_begin(inputs, keys, fingerprint_relations=[], lookback="interval 0 second") %}
+{#- k.<key> = <expr> for every key, null-safe for nullable_keys. -#}
+{% macro night_increment_key_match(keys, exprs, nullable_keys=[]) -%}
+{%- for key in keys %}k.{{ key }} {{ 'is not distinct from' if key in nullable_keys else '=' }} {{ exprs[loop.index0] }}{{ ' and ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{% macro night_increment_begin(inputs, keys, fingerprint_relations=[], lookback="interval 0 second", nullable_keys=[]) %}
 {%- set plan = night_increment_table('plan') -%}
 {%- set new_files = night_increment_table('new_files') -%}
 {%- set affected = night_increment_table('keys') -%}
@@ -193,7 +200,9 @@ from landed.{{ input.table }}
 where not (select full_rebuild from {{ plan }})
   and day <= {{ run_day() }}
   {%- for expr in exprs %}
+  {%- if keys[loop.index0] not in nullable_keys %}
   and ({{ expr }}) is not null
+  {%- endif %}
   {%- endfor %}
   and (
       landed_file in (select filename from {{ new_files }})
@@ -216,22 +225,25 @@ delete from {{ this }} as t
 where (select full_rebuild from {{ plan }})
    or exists (
        select 1 from {{ affected }} as k
-       where {% for key in keys %}k.{{ key }} = t.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+       where {% set t_keys = [] %}{% for key in keys %}{% do t_keys.append('t.' ~ key) %}{% endfor %}{{ night_increment_key_match(keys, t_keys, nullable_keys) }}
    );
 {%- endif %}
 {% endmacro %}
 
 {#- The model's input filter: every row on a full rebuild, else the rows of the affected keys.
     keys: the model's key columns; exprs (optional): the expressions giving them in the filtered
-    relation (default: alias.key). No filter when the model is not incremental (first build,
+    relation (default: alias.key); nullable_keys: as in night_increment_begin. No filter when
+    the model is not incremental (first build,
     --full-refresh, dbt unit tests). -#}
-{% macro night_increment_filter(keys, alias, exprs=none) -%}
+{% macro night_increment_filter(keys, alias, exprs=none, nullable_keys=[]) -%}
 {%- if night_increment_is_incremental() -%}
+{%- set columns = [] -%}
+{%- for key in keys -%}{%- do columns.append(exprs[loop.index0] if exprs else alias ~ '.' ~ key) -%}{%- endfor -%}
 (
     (select full_rebuild from {{ night_increment_table('plan') }})
     or exists (
         select 1 from {{ night_increment_table('keys') }} as k
-        where {% for key in keys %}k.{{ key }} = {{ exprs[loop.index0] if exprs else alias ~ '.' ~ key }}{{ ' and ' if not loop.last }}{% endfor %}
+        where {{ night_increment_key_match(keys, columns, nullable_keys) }}
     )
 )
 {%- else -%}

@@ -135,3 +135,84 @@ def test_incremental_nights_equal_full_builds(dbt_sandbox, night_vars_for, statu
     built = night(box, night_vars_for, statuses_of, D26)
     assert last_plans(box) == {m: "glpi" not in m and "ticket" not in m for m in MODELS}
     assert night(box, night_vars_for, statuses_of, D26, "--full-refresh") == built
+
+
+CDR_MODELS = ("intermediate.int_phone_calls_from_cdr", "staging.stg_asterisk__cdr_legs")
+CDR_SELECT = ["--select", *(f"+{m.split('.')[1]}" for m in CDR_MODELS)]
+
+
+def leg(line: int, group: str | None, start: str, end: str, answer: str | None = None, **over: object) -> dict:
+    """A CDR leg of call `group` (linkedid and uniqueid; None: a layout with neither)."""
+    return {"source_file": "Master.csv", "source_line": line, "dcontext": "from-pstn", "channel": f"PJSIP/trunk-{line}",
+            "dstchannel": "PJSIP/201-1" if answer else None, "start_at": ts(start), "end_at": ts(end),
+            "answer_at": ts(answer) if answer else None, "disposition": "ANSWERED" if answer else "NO ANSWER",
+            "uniqueid": group, "linkedid": group, **over}
+
+
+def cdr_night(box, night_vars_for, statuses_of, day: dt.date, *flags: str) -> dict[str, list]:
+    """Night `day` with the CDR-only context from-pstn mapped to TECHNIQUE (no queue_log)."""
+    prepare(box, day)
+    con = duckdb.connect(str(box.warehouse))
+    try:
+        con.execute("insert into config.phone_cdr_contexts values ('pbx_cdr', 'from-pstn', 'TECHNIQUE', '^PJSIP/2')")
+    finally:
+        con.close()
+    result = box.dbt(["run", *CDR_SELECT, *flags], night_vars_for(day))
+    assert result.success, statuses_of(result)
+    plans = dict(box.query(
+        "select model, full_rebuild from incremental.build_log qualify row_number() over "
+        "(partition by model order by built_at desc) = 1"
+    ))
+    box.cdr_plans = {m: plans[m.split(".")[1]] for m in CDR_MODELS}
+    return {m: box.query(f"select * from {m} order by all") for m in CDR_MODELS}
+
+
+def test_incremental_cdr_calls_equal_full_builds(dbt_sandbox, night_vars_for, statuses_of) -> None:
+    """CDR-only calls: g1 answered on the 23rd (landed again in the 24th's batch); g2 starts
+    at 23:50 local on the 25th and ends at 00:10 on the 26th, after night 25's as_of: its end
+    is known to night 26 alone, with no new leg; g3 on the 26th; legs with neither linkedid nor
+    uniqueid (staging keeps them, under a null call group) on the 24th and the 26th."""
+    box = dbt_sandbox
+    g1 = [leg(1, "g1", "2026-11-23 08:00:00", "2026-11-23 08:05:00", "2026-11-23 08:00:10")]
+    anonymous = [leg(9, None, "2026-11-24 09:00:00", "2026-11-24 09:01:00")]
+    box.land("pbx_cdr", D23, "cdr_legs", g1)
+    box.land("pbx_cdr", D24, "cdr_legs", g1 + anonymous)
+    box.land("pbx_cdr", D25, "cdr_legs", [leg(2, "g2", "2026-11-25 22:50:00", "2026-11-25 23:10:00")])
+    box.land("pbx_cdr", D26, "cdr_legs", [
+        leg(3, "g3", "2026-11-26 09:00:00", "2026-11-26 09:02:00", "2026-11-26 09:00:05"),
+        leg(10, None, "2026-11-26 10:00:00", "2026-11-26 10:01:00"),
+    ])
+
+    first = {}
+    for day in (D23, D24, D25, D26):
+        built = cdr_night(box, night_vars_for, statuses_of, day)
+        assert box.cdr_plans == dict.fromkeys(CDR_MODELS, day == D23), day
+        first[day] = built
+        assert cdr_night(box, night_vars_for, statuses_of, day, "--full-refresh") == built, day
+        assert cdr_night(box, night_vars_for, statuses_of, day) == built, day  # same night again
+
+    calls = box.query("select call_group_id, call_outcome, ended_at from intermediate.int_phone_calls_from_cdr "
+                      "order by 1")
+    assert calls == [("g1", "answered", ts("2026-11-23 08:05:00")), ("g2", "out_of_hours", ts("2026-11-25 23:10:00")),
+                     ("g3", "answered", ts("2026-11-26 09:02:00"))]
+    assert box.query("select count(*) from staging.stg_asterisk__cdr_legs where call_group_id is null") == [(2,)]
+    # g2's end was after night 25's as_of: unknown that night
+    assert ("g2", "out_of_hours", None) in [(r[4], r[16], r[12]) for r in first[D25][CDR_MODELS[0]]]
+
+    # a replay of an old night rebuilds everything and gives that night's rows again
+    assert cdr_night(box, night_vars_for, statuses_of, D24) == first[D24]
+    assert box.cdr_plans == dict.fromkeys(CDR_MODELS, True)
+
+    # a late batch of an older day: read by the next night, incrementally
+    box.land("pbx_cdr", D22, "cdr_legs", [leg(11, "g0", "2026-11-22 10:00:00", "2026-11-22 10:01:00"),
+                                          leg(12, None, "2026-11-22 11:00:00", "2026-11-22 11:01:00")])
+    built = cdr_night(box, night_vars_for, statuses_of, D25)
+    assert box.cdr_plans == dict.fromkeys(CDR_MODELS, False)
+    assert ("g0",) in box.query("select call_group_id from intermediate.int_phone_calls_from_cdr")
+    assert cdr_night(box, night_vars_for, statuses_of, D25, "--full-refresh") == built
+
+    # a re-landed batch (the file changes): everything is rebuilt
+    box.land("pbx_cdr", D24, "cdr_legs", anonymous)
+    built = cdr_night(box, night_vars_for, statuses_of, D26)
+    assert box.cdr_plans == dict.fromkeys(CDR_MODELS, True)
+    assert cdr_night(box, night_vars_for, statuses_of, D26, "--full-refresh") == built

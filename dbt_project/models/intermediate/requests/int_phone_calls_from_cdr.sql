@@ -12,6 +12,26 @@
 -- * out_of_hours is judged at the caller leg's start with the service's opening intervals;
 -- * a service covered by a queue_log source (config.phone_queues) keeps queue_log as the one
 --   definition of its calls: no CDR request for it.
+--
+-- Incremental (issue 16; macros/night_increment.sql; DECISIONLOG.md, Part 3, §1b): a call is a
+-- function of the CDR legs of its (source_id, call_group_id), of config.phone_cdr_contexts and
+-- config.phone_queues, and of the opening intervals containing its caller leg's start. A night
+-- rebuilds the calls with a leg in a batch it has not read yet or a leg instant (start, answer,
+-- end: each is compared with as_of) at or after the last build's as_of. A replay of an older
+-- night, a re-landed or purged batch, a change of code or of those configuration tables, or a
+-- change of the opening intervals that start before the last build's as_of rebuilds the table.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ night_increment_begin(
+        [{'table': 'cdr_legs', 'keys': ['source_id', 'cast(coalesce(linkedid, uniqueid) as varchar)'],
+          'instants': ['start_at', 'answer_at', 'end_at']}],
+        ['source_id', 'call_group_id'],
+        [source('config', 'phone_cdr_contexts'), source('config', 'phone_queues'),
+         {'relation': ref('int_service_opening_intervals'), 'before': 'interval_start_at'}]) }}",
+    post_hook="{{ night_increment_end([{'table': 'cdr_legs'}]) }}",
+) }}
 with night as (
     select
         {{ as_of() }} as as_of
@@ -42,6 +62,7 @@ legs as (
     cross join night
     where legs.start_at < night.as_of
       and legs.call_group_id is not null
+      and {{ night_increment_filter(['source_id', 'call_group_id'], 'legs') }}
 ),
 
 first_legs as (

@@ -1,7 +1,26 @@
 -- One row per Asterisk CDR leg (Master.csv or SQL cdr table), every landed batch up to the
 -- night's day. Renaming and typing only, plus de-duplication of legs landed twice.
+-- Incremental (issue 16; macros/night_increment.sql; DECISIONLOG.md, Part 3, §1b): the same leg
+-- has the same source_id, uniqueid and linkedid, so the same call_group_id (linkedid, else
+-- uniqueid; null when a layout has neither: one more key); a night re-reads only the call groups
+-- with a leg in a batch it has not read yet; a replay, a re-landed or purged batch or a change of
+-- code re-reads all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ night_increment_begin(
+        [{'table': 'cdr_legs', 'keys': ['source_id', 'cast(coalesce(linkedid, uniqueid) as varchar)']}],
+        ['source_id', 'call_group_id'], nullable_keys=['call_group_id']) }}",
+    post_hook="{{ night_increment_end([{'table': 'cdr_legs'}]) }}",
+) }}
 with landed as (
-    select * from {{ landing_scan('cdr_legs') }}
+    select * from {{ landing_scan('cdr_legs') }} as landed
+    where {{ night_increment_filter(
+        ['source_id', 'call_group_id'], none,
+        ['landed.source_id', 'cast(coalesce(landed.linkedid, landed.uniqueid) as varchar)'],
+        ['call_group_id']
+    ) }}
 ),
 
 typed as (
