@@ -264,10 +264,15 @@ select
     case when not full_rebuild then (select count(*) from {{ night_increment_table('keys') }}) end,
     current_timestamp
 from {{ night_increment_table('plan') }};
-delete from incremental.files where model = '{{ this.identifier }}';
+{#- An incremental build read the files recorded (none gone or changed, none out of sight: the
+    night is not older) and the new ones: only those are added. A full one records them all. #}
+delete from incremental.files
+where model = '{{ this.identifier }}' and (select full_rebuild from {{ night_increment_table('plan') }});
 insert into incremental.files
 select '{{ this.identifier }}', filename, size, last_modified
-from ({{ night_increment_visible_files(tables) }}) as visible;
+from ({{ night_increment_visible_files(tables) }}) as visible
+where (select full_rebuild from {{ night_increment_table('plan') }})
+   or filename in (select filename from {{ night_increment_table('new_files') }});
 drop table {{ night_increment_table('plan') }};
 drop table {{ night_increment_table('new_files') }};
 drop table {{ night_increment_table('keys') }};
