@@ -23,7 +23,7 @@
     again only the batch directories that are new or changed (inode, modification time: a
     landing swaps the whole `day=D` directory); without that var, read_blob over the glob. Both
     give the same rows (path, size, modification time to the microsecond). WHY: read_blob opens
-    every landed file: about 2 s a night at three years of demo landing (45,000 files).
+    every landed file: the hook took 4.5–4.9 s a night at three years of demo landing (16,454 files).
 
     A crash between two steps is harmless: a file is listed in `landed._files` only after its
     rows are in, and the rows of a file about to be (re)loaded are deleted first. A new `_empty`
