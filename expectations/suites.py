@@ -133,6 +133,18 @@ class SuiteSpec:
         )
         return hashlib.sha256(body.encode()).hexdigest()
 
+    def columns_read(self) -> set[str]:
+        """The columns whose values some check reads (its column arguments and its ``where``);
+        a column-set check reads names only."""
+        read: set[str] = set()
+        for check in self.checks:
+            for key in ("column", "column_A", "column_B"):
+                if key in check.kwargs:
+                    read.add(check.kwargs[key])
+            read.update(check.kwargs.get("column_list", ()))
+            read.update(w[0] for w in check.where)
+        return read | set(self.index_columns)
+
 
 def pandas_dtype(t: pa.DataType) -> Any:
     """pandas dtype a landed column is read as (``types_mapper`` of ``Table.to_pandas``).
