@@ -327,3 +327,29 @@ def test_register_and_survey_batches_are_checked(tmp_path: Path) -> None:
         ("courrier.register_requests", "expect_column_pair_values_a_to_be_greater_than_b", "first_response_at,received_at", "warning"),
         ("enquete.survey_responses", "expect_column_pair_values_a_to_be_greater_than_b", "scale,score", "blocking"),
     }
+
+
+def test_mart_frame_holds_the_values_its_suite_reads_and_every_column_name() -> None:
+    """The mart suites get the values of the columns they check, every other column by name
+    only (issue 16: at scale 10 and three years whole marts in pandas made the night's peak)."""
+    import duckdb
+
+    from expectations.run import _mart_frame
+    from expectations.suites import mart_suites
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.requests as select * from (values "
+        "('mail:m1', 'MEL-0001', 'email', 'ETAT_CIVIL', 'free text'), "
+        "('mail:m1', null, 'fax', 'ETAT_CIVIL', 'more text')) "
+        "as t(request_id, request_ref, channel, service_code, \"odd \"\"name\")")
+    spec = next(s for s in mart_suites() if s.name == "marts.requests")
+    assert spec.columns_read() == {"request_id", "request_ref", "channel"}
+    frame = _mart_frame(con, "requests", spec.columns_read())
+    assert set(frame.columns) == {"request_id", "request_ref", "channel", "service_code", 'odd "name'}
+    assert frame["request_id"].tolist() == ["mail:m1", "mail:m1"]
+    assert frame["request_ref"].tolist()[0] == "MEL-0001" and frame["request_ref"].isna().tolist()[1]
+    assert frame["channel"].tolist() == ["email", "fax"]
+    assert frame["service_code"].isna().all() and frame['odd "name'].isna().all()
+    assert str(frame["service_code"].dtype) == "category"
