@@ -149,7 +149,31 @@ def _run_range(
                 break
         else:
             echo(f"night {day}: ok in {spent:.1f} s ({detail})")
+        _freeze_long_lived_objects()
         day += dt.timedelta(days=1)
+
+
+_FROZEN = False
+
+
+def _freeze_long_lived_objects() -> None:
+    """After the process's first night: one full garbage collection, then every object still
+    alive (the modules of Airflow, dbt, GX, pandas and what they cache) is left out of later
+    collections (``gc.freeze``).
+
+    WHY: the local runner holds about a million long-lived objects; each automatic full
+    collection of a later night scanned them all again (0.9-1.0 s of a 9 s night at 28 days,
+    measured with ``gc.callbacks``) to free only what that night made. Frozen objects are
+    still freed by reference counting; only a cycle among them would stay, and the collection
+    just before the freeze left none. Later nights' own garbage is collected as before."""
+    global _FROZEN
+    if _FROZEN:
+        return
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    _FROZEN = True
 
 
 def _run_one_night(
