@@ -4,8 +4,9 @@ Two uses: :data:`REQUIRED_COLUMNS` is what the connector checks before reading (
 a replica that lacks one fails with the table and column named, instead of a SQL error), and
 :func:`create_glpi_tables` creates these tables (GLPI 10.0 names and types, identifying columns
 such as ``name``, ``content``, ``comment`` and ``alternative_email`` included, because real
-databases have them and the connector must leave them behind) for the test fixtures and the demo
-generator. GLPI's MySQL ``int unsigned`` / ``tinyint`` / ``timestamp`` / ``longtext`` become the
+databases have them and the connector must leave them behind) for the test fixtures; the demo
+generator declares its own, wider tables (``vigie/demo/glpi_schema.py``). Both get GLPI's own
+indexes from :func:`create_glpi_indexes`, so a night reads what it would on a real GLPI. GLPI's MySQL ``int unsigned`` / ``tinyint`` / ``timestamp`` / ``longtext`` become the
 matching SQLAlchemy generic types; timestamps are naive, in the instance's zone (or UTC when
 GLPI's time zones are enabled).
 """
@@ -15,14 +16,16 @@ from __future__ import annotations
 from sqlalchemy import (
     TIMESTAMP,
     Column,
+    Index,
     Integer,
     MetaData,
     SmallInteger,
     String,
     Table,
     Text,
+    func,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 # Columns the connector selects, per table. Nothing else is ever read.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -46,6 +49,49 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# GLPI 10.0's own keys (install/mysql/glpi-empty.sql) on the columns the connector filters or
+# joins on: (GLPI's key name, columns, unique). A real GLPI has these (and many more), so its
+# night reads the window's rows, not the history; the fixtures and the demo mirror them. The
+# index is named ``<table>_<GLPI's key name>``: SQLite and PostgreSQL name indexes per schema,
+# and GLPI reuses ``date``, ``item``... on every table. GLPI has no key on the survey dates.
+GLPI_KEYS: dict[str, tuple[tuple[str, tuple[str, ...], bool], ...]] = {
+    "glpi_tickets": (
+        ("date", ("date",), False),
+        ("date_mod", ("date_mod",), False),
+        ("entities_id", ("entities_id",), False),
+        ("is_deleted", ("is_deleted",), False),
+    ),
+    "glpi_groups_tickets": (("unicity", ("tickets_id", "type", "groups_id"), True),),
+    "glpi_tickets_users": (
+        ("unicity", ("tickets_id", "type", "users_id", "alternative_email"), True),
+    ),
+    "glpi_itilfollowups": (("item", ("itemtype", "items_id"), False), ("date", ("date",), False)),
+    "glpi_tickettasks": (("tickets_id", ("tickets_id",), False), ("date", ("date",), False)),
+    "glpi_itilsolutions": (
+        ("item", ("itemtype", "items_id"), False),
+        ("date_creation", ("date_creation",), False),
+    ),
+    "glpi_ticketsatisfactions": (("tickets_id", ("tickets_id",), True),),
+    "glpi_logs": (
+        ("date_mod", ("date_mod",), False),
+        ("item", ("itemtype", "items_id"), False),
+        ("id_search_option", ("id_search_option",), False),
+    ),
+}
+
+# The timestamps the night's window compares (``_Reader._ticket_active`` in glpi.py). On
+# SQLite, where GLPI's timestamps are text, the connector compares ``datetime(col)``, which an
+# index on ``col`` cannot serve: SQLite gets an index on that very expression
+# (``<table>_datetime_<col>``; SQLite allows date functions without 'now' in one).
+WINDOW_TIMESTAMPS: dict[str, tuple[str, ...]] = {
+    "glpi_tickets": ("date", "date_mod"),
+    "glpi_itilfollowups": ("date",),
+    "glpi_tickettasks": ("date",),
+    "glpi_itilsolutions": ("date_creation",),
+    "glpi_ticketsatisfactions": ("date_begin", "date_answered"),
+    "glpi_logs": ("date_mod",),
+}
+
 # GLPI constants used by the connector and the fixtures.
 STATUS_NEW, STATUS_ASSIGNED, STATUS_PLANNED, STATUS_WAITING, STATUS_SOLVED, STATUS_CLOSED = range(1, 7)
 ACTOR_REQUESTER, ACTOR_ASSIGNED, ACTOR_OBSERVER = 1, 2, 3
@@ -64,8 +110,32 @@ def _ts(name: str) -> Column:
     return Column(name, TIMESTAMP, nullable=True)
 
 
+def glpi_indexes(md: MetaData, dialect: str) -> list[Index]:
+    """:data:`GLPI_KEYS` and, on SQLite only, the :data:`WINDOW_TIMESTAMPS` expression indexes
+    for the GLPI tables of ``md``, in a fixed order: the order they are created in decides a
+    SQLite file's bytes, and the demo's must not vary (a table's own index set does)."""
+    indexes = []
+    for name, keys in GLPI_KEYS.items():
+        table = md.tables[name]
+        for key, columns, unique in keys:
+            indexes.append(Index(f"{name}_{key}", *(table.c[c] for c in columns), unique=unique))
+    if dialect == "sqlite":
+        for name, columns in WINDOW_TIMESTAMPS.items():
+            table = md.tables[name]
+            for c in columns:
+                indexes.append(Index(f"{name}_datetime_{c}", func.datetime(table.c[c])))
+    return indexes
+
+
+def create_glpi_indexes(bind: Engine | Connection, md: MetaData) -> None:
+    """Create :func:`glpi_indexes` on tables already created (after their rows: faster)."""
+    for index in glpi_indexes(md, bind.dialect.name):
+        index.create(bind)
+
+
 def glpi_metadata() -> MetaData:
-    """GLPI 10.0 definitions of the tables Vigie reads (columns Vigie ignores included)."""
+    """GLPI 10.0 definitions of the tables Vigie reads (columns Vigie ignores included); their
+    indexes come from :func:`create_glpi_indexes`."""
     md = MetaData()
     Table(
         "glpi_tickets", md, _id(), _fk("entities_id"), Column("name", String(255)), _ts("date"),
@@ -135,7 +205,9 @@ def glpi_metadata() -> MetaData:
 
 
 def create_glpi_tables(engine: Engine) -> MetaData:
-    """Create the tables of :func:`glpi_metadata` (fixtures, demo); returns the metadata."""
+    """Create the tables of :func:`glpi_metadata` and their indexes (fixtures); returns the
+    metadata."""
     md = glpi_metadata()
     md.create_all(engine)
+    create_glpi_indexes(engine, md)
     return md

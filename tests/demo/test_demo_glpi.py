@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +28,9 @@ def _all(engine, sql: str) -> list[tuple]:
 
 def test_tables_and_columns_of_the_landing_contract_exist(engine) -> None:
     md = sa.MetaData()
-    md.reflect(engine)
+    with warnings.catch_warnings():  # the SQLite indexes on datetime(col) are not reflected
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        md.reflect(engine)
     contract = TABLES_BY_SOURCE_TYPE["glpi_sql"]
     assert set(contract) | REFERENCE_TABLES == set(md.tables)
     for name, schema in contract.items():

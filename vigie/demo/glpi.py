@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from connectors.ticketing.glpi_schema import create_glpi_indexes
 from vigie.config import GlpiSqlSource, VigieConfig
 from vigie.demo.calendar_helpers import DemoCalendar, days_between
 from vigie.demo.glpi_schema import build_metadata
@@ -167,6 +168,13 @@ def generate_glpi(cfg: VigieConfig, src: GlpiSqlSource, cal: DemoCalendar, start
             for name, table_rows in rows.items():
                 if table_rows:
                     con.execute(md.tables[name].insert(), table_rows)
+            # GLPI 10's keys on what Vigie reads by, and on SQLite the expression indexes of
+            # the connector's window (as a real GLPI is indexed: a night reads the night's rows),
+            # then their statistics, as MariaDB keeps them by itself: without them SQLite's
+            # planner prefers any equality key (itemtype = 'Ticket', is_deleted = 0,
+            # id_search_option = 12: nearly every row) to the night's window on a date.
+            create_glpi_indexes(con, md)
+            con.exec_driver_sql("ANALYZE")
     finally:
         engine.dispose()
     set_mtime(path, cutoff - 1)

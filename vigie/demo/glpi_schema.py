@@ -6,7 +6,8 @@ column the landing contract reads, plus the usual neighbours). MySQL types map o
 SQLite keeps: ``int``/``tinyint`` -> INTEGER, ``varchar(255)`` -> VARCHAR(255),
 ``text``/``longtext`` -> TEXT, ``timestamp`` -> TIMESTAMP holding naive
 ``YYYY-MM-DD HH:MM:SS`` strings as MariaDB returns them (GLPI's zone: the source's
-``timezone``). SQLAlchemy reflects TIMESTAMP and returns datetimes.
+``timezone``). SQLAlchemy reflects TIMESTAMP and returns datetimes. Their indexes are created
+after the rows (``connectors.ticketing.glpi_schema.create_glpi_indexes``, in ``glpi.py``).
 """
 
 from __future__ import annotations
