@@ -188,6 +188,20 @@ def ensure_validation(project: GxProject, spec: SuiteSpec, asset_name: str) -> A
     return vd
 
 
+def forget_batches(project: GxProject) -> None:
+    """Drop the frames GX keeps after a validation.
+
+    GX 1.24's pandas datasource keeps one execution engine, whose batch manager holds every
+    batch it loaded (the frame and its batch request, one entry per asset) until the process
+    ends. Called after each validation, so that a validated frame is freed as soon as the
+    caller drops it: at scale 10 and three years the mart suites' frames would otherwise all
+    stay alive together (docs/performance.md, "Peak memory"). The engine's metric cache
+    (counts, conditions) is GX's and is left as it is."""
+    manager = project.datasource.get_execution_engine().batch_manager
+    manager.batch_data_cache.clear()
+    manager.reset_batch_cache()
+
+
 def build_docs(project: GxProject, result_ids: list[Any]) -> Path:
     """Render this run's validation results and the index page; return the index path.
 

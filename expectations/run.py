@@ -184,9 +184,7 @@ def _mart_frame(con: Any, mart: str, read: set[str]) -> Any:
     import pandas as pd
 
     columns = con.sql(f'select * from marts."{mart}" limit 0').columns
-    values = [c for c in columns if c in read]
-    quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in values)
-    frame = con.sql(f'select {quoted} from marts."{mart}"').df()
+    frame = _read_frame(con, f'marts."{mart}"', [c for c in columns if c in read])
     for column in columns:
         if column not in read:
             frame[column] = pd.Categorical.from_codes(
@@ -194,24 +192,59 @@ def _mart_frame(con: Any, mart: str, read: set[str]) -> Any:
     return frame
 
 
-def _mart_frames(cfg: VigieConfig, day: dt.date) -> tuple[dict[str, Any], Any, str | None]:
-    """(marts by name, compliance rows final as of the night, error) read from the warehouse."""
+def _read_frame(con: Any, table: str, columns: list[str]) -> Any:
+    """``select <columns> from <table>`` as DuckDB's ``.df()`` gives it (same dtypes, same
+    values, same order), its text read through Arrow.
+
+    WHY: ``.df()`` makes a Python string of every text value, then pandas stores them as its
+    Arrow-backed ``str``: reading the checked columns of ``marts.commitment_evaluations`` at
+    scale 10 and three years (2.7 million rows) peaked at 1.4 GB for a frame of 262 MB
+    (docs/performance.md, "Peak memory"). pyarrow turns DuckDB's Arrow text into that same
+    ``str`` dtype without them. Every other column keeps ``.df()``'s conversion (nullable
+    integers, dates as datetime64), and so does a text column without a value (``.df()`` gives
+    it ``object`` of None, Arrow ``str`` of NaN). The two reads are plain scans of one table:
+    DuckDB keeps its insertion order (``preserve_insertion_order``, on by default), so their
+    rows line up."""
+    import pandas as pd
+
+    def quoted(names: list[str]) -> str:
+        return ", ".join('"' + c.replace('"', '""') + '"' for c in names)
+
+    if not columns:
+        return pd.DataFrame(index=pd.RangeIndex(con.sql(f"select count(*) from {table}").fetchall()[0][0]))
+    rel = con.sql(f"select {quoted(columns)} from {table}")
+    text = [c for c, t in zip(rel.columns, rel.types, strict=True) if str(t) == "VARCHAR"]
+    parts: dict[str, Any] = {}
+    if text:
+        arrow = con.sql(f"select {quoted(text)} from {table}").to_arrow_table()
+        for name in text:
+            if arrow[name].null_count < len(arrow):
+                parts[name] = arrow[name].to_pandas()
+        del arrow
+    rest = [c for c in columns if c not in parts]
+    if rest:
+        parts.update(con.sql(f"select {quoted(rest)} from {table}").df().items())
+    return pd.DataFrame({c: parts[c] for c in columns}, copy=False)
+
+
+def _marts_present(cfg: VigieConfig, day: dt.date) -> tuple[Any, str | None]:
+    """(compliance rows final as of the night, error): the warehouse and every checked mart
+    must exist (else nothing of the marts is validated: the error is the outcome)."""
     import duckdb
 
     wh = cfg.path(cfg.outputs.warehouse)
     if not wh.exists():
-        return {}, None, f"warehouse {wh} does not exist: run the transform for {day} first"
+        return None, f"warehouse {wh} does not exist: run the transform for {day} first"
     from vigie.publish import open_warehouse_for_reading
 
     con = open_warehouse_for_reading(wh)
     try:
-        frames = {}
         for spec in mart_suites():
             mart = spec.name.split(".", 1)[1]
             try:
-                frames[mart] = _mart_frame(con, mart, spec.columns_read())
+                con.sql(f'select * from marts."{mart}" limit 0')
             except duckdb.CatalogException:
-                return {}, None, f"table marts.{mart} is missing in {wh}: run the transform for {day}"
+                return None, f"table marts.{mart} is missing in {wh}: run the transform for {day}"
         final = con.sql(
             """
             -- is_breached and threshold are those of the commitment version that judged the
@@ -226,7 +259,19 @@ def _mart_frames(cfg: VigieConfig, day: dt.date) -> tuple[dict[str, Any], Any, s
         ).df()
         from expectations.commitment_findings import add_findings
 
-        return frames, add_findings(final, cfg), None
+        return add_findings(final, cfg), None
+    finally:
+        con.close()
+
+
+def _read_mart(cfg: VigieConfig, spec: SuiteSpec) -> Any:
+    """The frame of ``spec``'s mart (``_mart_frame``), read on a connection of its own: closed
+    before the mart is validated, it keeps no block of the warehouse cached meanwhile."""
+    from vigie.publish import open_warehouse_for_reading
+
+    con = open_warehouse_for_reading(cfg.path(cfg.outputs.warehouse))
+    try:
+        return _mart_frame(con, spec.name.split(".", 1)[1], spec.columns_read())
     finally:
         con.close()
 
@@ -338,15 +383,18 @@ class _Validation:
     def validate(self, spec: SuiteSpec, asset: str, frame: Any, params: dict[str, Any] | None,
                  result_format: Any, run_id: Any) -> Any:
         """One GX validation of ``frame``; its result kept for Data Docs and returned."""
-        from expectations.gx_context import ensure_validation
+        from expectations.gx_context import ensure_validation, forget_batches
 
         vd = ensure_validation(self.project, spec, asset)
-        res = vd.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters=params or {},
-            result_format=result_format,
-            run_id=run_id,
-        )
+        try:
+            res = vd.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=params or {},
+                result_format=result_format,
+                run_id=run_id,
+            )
+        finally:
+            forget_batches(self.project)
         self.result_ids.append(_result_id(res, spec.name, run_id))
         return res
 
@@ -442,15 +490,21 @@ def _landing_plan(cfg: VigieConfig, day: dt.date) -> list[SuiteOutcome | _Landed
 
 
 def _check_marts(cfg: VigieConfig, night: _Night) -> None:
-    """2. Marts integrity and commitments."""
+    """2. Marts integrity and commitments.
+
+    One mart at a time: its frame is read, validated and dropped before the next is read
+    (GX's batch cache emptied after each validation: ``gx_context.forget_batches``), so the
+    step's memory is the largest mart's, not the three marts' together (docs/performance.md,
+    "Peak memory")."""
     day, outcomes, validate = night.day, night.outcomes, night.validate
-    frames, final, error = _mart_frames(cfg, day)
+    final, error = _marts_present(cfg, day)
     if error:
         outcomes.append(_missing("marts", "marts", error))
         return
     for spec in mart_suites():
-        mart = spec.name.split(".", 1)[1]
-        validate(spec, f"marts.{mart}", frames[mart])
+        frame = _read_mart(cfg, spec)
+        validate(spec, spec.name, frame)
+        del frame
     cspec = commitments_suite(cfg)
     validate(
         cspec,

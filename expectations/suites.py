@@ -442,7 +442,7 @@ def commitments_suite(cfg: VigieConfig) -> SuiteSpec:
     """One warning expectation per configured commitment: no breached period among tonight's.
 
     Validated against the compliance rows of ``marts.service_indicators`` whose period became
-    final with the night (expectations.run._mart_frames), so each breach is a finding once, on
+    final with the night (expectations.run._marts_present), so each breach is a finding once, on
     the night its period closes. Breached is the mart's ``is_breached`` (one definition, in
     dbt); ``finding`` is its sentence (expectations.commitment_findings), so Data Docs list
     "Accueil — semaine du 2 novembre 2026 : 80 % (8 sur 10) pour un seuil de 90 %", not margins.

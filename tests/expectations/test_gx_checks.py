@@ -353,3 +353,105 @@ def test_mart_frame_holds_the_values_its_suite_reads_and_every_column_name() -> 
     assert frame["channel"].tolist() == ["email", "fax"]
     assert frame["service_code"].isna().all() and frame['odd "name'].isna().all()
     assert str(frame["service_code"].dtype) == "category"
+
+
+def test_every_failing_mart_check_reports_what_it_reported_before(cfg) -> None:
+    """Each kind of mart check, fed failing values, reports the same observed values as when
+    the marts were read whole with DuckDB's ``.df()`` (issue 16: the frames are now read one
+    mart at a time, their text through Arrow; these strings are those of that earlier code)."""
+    good_batches(cfg)
+    req = {"request_id": "mail:m1", "request_ref": "MEL-0001", "source_system": "maildir",
+           "channel": "email", "service_code": "ETAT_CIVIL", "received_at": _ts(9), "is_excluded": False}
+    ev = {"request_id": "mail:m1", "request_ref": "MEL-0001", "commitment_id": "email_response_5bd",
+          "service_code": "ETAT_CIVIL", "channel": "email", "received_at": _ts(9), "deadline_at": _ts(22),
+          "status": "pending", "elapsed_value": 0, "elapsed_unit": "business_days", "evaluated_as_of": AS_OF}
+    ok = indicator("email_response_5bd", "ETAT_CIVIL", "day", DAY, NEXT, 9, 10, 0.9, 3, as_of=AS_OF)
+    good_marts(
+        cfg,
+        requests=[req, {**req, "request_ref": None}, {**req, "request_id": "mail:m2", "channel": "fax"},
+                  {**req, "request_id": None, "request_ref": "MEL-0003"}],
+        commitment_evaluations=[ev, ev, {**ev, "request_id": "mail:m2", "status": "lost"},
+                                {**ev, "request_id": "mail:m3", "status": None, "elapsed_value": -2.5}],
+        service_indicators=[ok, {**ok, "period_grain": "year"}, {**ok, "indicator": "speed"},
+                            {**ok, "numerator": 11, "value": 1.1}],
+    )
+    with pytest.raises(BlockingChecksFailed) as err:
+        run_checks(cfg, DAY)
+    failed = [(f.suite, f.expectation, f.column, f.severity, f.observed)
+              for f in err.value.result.failures if f.suite.startswith("marts.")]
+    # A null text value shows as nan (pandas' str dtype), integers as numpy's: as before.
+    assert failed == [
+        ("marts.requests", "expect_column_values_to_not_be_null", "request_id", "blocking",
+         "1 unexpected, e.g. ['nan']"),
+        ("marts.requests", "expect_column_values_to_be_unique", "request_id", "blocking",
+         "2 unexpected, e.g. ['mail:m1', 'mail:m1']"),
+        ("marts.requests", "expect_column_values_to_not_be_null", "request_ref", "blocking",
+         "1 unexpected, e.g. ['nan']"),
+        ("marts.requests", "expect_column_values_to_be_in_set", "channel", "blocking",
+         "1 unexpected, e.g. ['fax']"),
+        ("marts.commitment_evaluations", "expect_compound_columns_to_be_unique",
+         "request_id,commitment_id", "blocking", "2 unexpected, e.g. [\"{'request_id': 'mail:m1',"
+         " 'commitment_id': 'email_response_5bd'}\", \"{'request_id': 'mail:m1', 'commitment_id':"
+         " 'email_response_5bd'}\"]"),
+        ("marts.commitment_evaluations", "expect_column_values_to_not_be_null", "status", "blocking",
+         "1 unexpected, e.g. ['nan']"),
+        ("marts.commitment_evaluations", "expect_column_values_to_be_in_set", "status", "blocking",
+         "1 unexpected, e.g. ['lost']"),
+        ("marts.commitment_evaluations", "expect_column_values_to_be_between", "elapsed_value", "warning",
+         "1 unexpected, e.g. ['-2.5']"),
+        ("marts.service_indicators", "expect_column_pair_values_a_to_be_greater_than_b",
+         "denominator,numerator", "blocking", "1 unexpected, e.g. ['(np.int64(10), np.int64(11))']"),
+        ("marts.service_indicators", "expect_column_values_to_be_in_set", "period_grain", "blocking",
+         "1 unexpected, e.g. ['year']"),
+        ("marts.service_indicators", "expect_column_values_to_be_in_set", "indicator", "blocking",
+         "1 unexpected, e.g. ['speed']"),
+        ("marts.service_indicators", "expect_column_values_to_be_between", "value", "blocking",
+         "1 unexpected, e.g. ['1.1']"),
+    ]
+
+
+def test_read_frame_is_duckdbs_df_with_its_text_through_arrow() -> None:
+    """``_read_frame`` gives the frame ``.df()`` gives (dtypes, values, row order): text through
+    Arrow as pandas' ``str``, a text column without a value as ``.df()``'s ``object`` of None,
+    nullable integers and dates as ``.df()`` converts them."""
+    import duckdb
+    import pandas as pd
+
+    from expectations.run import _read_frame
+
+    con = duckdb.connect()
+    con.execute("create table t (s varchar, empty varchar, n bigint, d date, x double, \"odd \"\"c\" varchar)")
+    con.execute("insert into t values ('a', null, 1, '2026-11-16', 0.5, 'é'), (null, null, null, null, null, null)")
+    con.execute("insert into t select 'r' || i, null, i, null, i / 3, null from range(5000) r(i)")
+    con.execute("insert into t values ('z', null, 7, '2026-11-17', -1, 'q')")
+    columns = ["s", "empty", "n", "d", "x", 'odd "c']
+    frame = _read_frame(con, "t", columns)
+    expected = con.sql("select * from t").df()
+    pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    assert [str(t) for t in frame.dtypes] == ["str", "object", "Int64", "datetime64[us]", "float64", "str"]
+    pd.testing.assert_frame_equal(_read_frame(con, "t where false", columns), con.sql("select * from t where false").df())
+
+
+def test_gx_keeps_no_validated_frame(cfg) -> None:
+    """A validated frame is freed as soon as the caller drops it (GX's batch manager would keep
+    every asset's last frame until the process ends): the mart suites' frames are never all alive
+    together (issue 16). Exception: a suite with a ``where`` (``service_indicators``, the
+    smallest mart) leaves GX's validator in a reference cycle, freed by Python's next cyclic
+    collection."""
+    import gc
+    import weakref
+
+    from expectations.run import _read_mart, _Validation
+    from expectations.suites import mart_suites
+
+    good_marts(cfg)
+    night = _Validation(cfg).night(DAY)
+    for spec in mart_suites():
+        frame = _read_mart(cfg, spec)
+        alive = weakref.ref(frame)
+        night.validate(spec, spec.name, frame)
+        del frame
+        if any(c.where for c in spec.checks):
+            gc.collect()
+        assert alive() is None
+    assert [o.success for o in night.outcomes] == [True, True, True]
