@@ -153,3 +153,37 @@ def test_failing_column_checks_are_named(tmp_path: Path) -> None:
         "column_name='service_code', check_name='unique', value='CCAS', failing_rows=2",
         "column_name='service_name', check_name='not_null', value=None, failing_rows=2",
     ]
+
+
+def test_a_duplicated_key_is_named_with_its_values(tmp_path: Path) -> None:
+    # A model's keys (column_checks' unique_combinations) are checked by the same test as its
+    # columns; a null in a key counts as a value, so two rows with the same null key are a duplicate.
+    cfg = _cfg(tmp_path)
+    run_transform(cfg, NIGHT)
+    con = duckdb.connect(str(tmp_path / "wh" / "vigie.duckdb"))
+    try:
+        con.execute(
+            "insert into intermediate.int_service_days_classified select * from"
+            " intermediate.int_service_days_classified where service_code = 'CCAS' and local_date = '2026-12-25'"
+        )
+        con.execute(
+            "insert into intermediate.int_service_days_classified select * replace (cast(null as date) as local_date)"
+            " from intermediate.int_service_days_classified where service_code = 'ENFANCE'"
+            " and local_date in ('2026-12-01', '2026-12-02')"
+        )
+    finally:
+        con.close()
+    from vigie.transform import run_dbt
+
+    with pytest.raises(TransformFailed) as err:
+        run_dbt(cfg, NIGHT, ["build", "--select", "service_days", "--exclude", "resource_type:unit_test"])
+    (failed,) = err.value.failed_nodes
+    assert failed.startswith("test.vigie.column_checks_service_days_")
+    assert ": fail Got 2 results, configured to fail if != 0 (" in failed
+    rows = failed.split(" (", 1)[1].rstrip(")").split("; ")
+    assert sorted(rows) == [
+        "column_name='service_code, calendar_date', check_name='unique_combination',"
+        " value='CCAS, 2026-12-25', failing_rows=2",
+        "column_name='service_code, calendar_date', check_name='unique_combination',"
+        " value='ENFANCE, null', failing_rows=2",
+    ]
