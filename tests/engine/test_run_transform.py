@@ -130,25 +130,34 @@ def pa_table(schema, rows):  # tiny helper for the test above
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def test_failing_column_checks_are_named(tmp_path: Path) -> None:
-    # One column_checks test per model checks all its column rules at once
-    # (dbt_project/tests/generic/column_checks.sql); the failure still names each column.
+def _failing_rows_after(tmp_path: Path, model: str, statements: list[str]) -> list[str]:
+    """Build night NIGHT, change the warehouse by ``statements``, build ``model`` again: the
+    rows its one failing column_checks test prints (TransformFailed), after checking its id."""
     cfg = _cfg(tmp_path)
     run_transform(cfg, NIGHT)
     con = duckdb.connect(str(tmp_path / "wh" / "vigie.duckdb"))
     try:
-        con.execute("update config.services set service_name = null where service_code in ('CCAS', 'URBANISME')")
-        con.execute("update config.services set service_code = 'CCAS' where service_code = 'ENFANCE'")
+        for statement in statements:
+            con.execute(statement)
     finally:
         con.close()
     from vigie.transform import run_dbt
 
     with pytest.raises(TransformFailed) as err:
-        run_dbt(cfg, NIGHT, ["build", "--select", "services", "--exclude", "resource_type:unit_test"])
+        run_dbt(cfg, NIGHT, ["build", "--select", model, "--exclude", "resource_type:unit_test"])
     (failed,) = err.value.failed_nodes
-    assert failed.startswith("test.vigie.column_checks_services_")
+    assert failed.startswith(f"test.vigie.column_checks_{model}_")
     assert ": fail Got 2 results, configured to fail if != 0 (" in failed
-    rows = failed.split(" (", 1)[1].rstrip(")").split("; ")
+    return failed.split(" (", 1)[1].rstrip(")").split("; ")
+
+
+def test_failing_column_checks_are_named(tmp_path: Path) -> None:
+    # One column_checks test per model checks all its column rules at once
+    # (dbt_project/tests/generic/column_checks.sql); the failure still names each column.
+    rows = _failing_rows_after(tmp_path, "services", [
+        "update config.services set service_name = null where service_code in ('CCAS', 'URBANISME')",
+        "update config.services set service_code = 'CCAS' where service_code = 'ENFANCE'",
+    ])
     assert sorted(rows) == [
         "column_name='service_code', check_name='unique', value='CCAS', failing_rows=2",
         "column_name='service_name', check_name='not_null', value=None, failing_rows=2",
@@ -158,29 +167,13 @@ def test_failing_column_checks_are_named(tmp_path: Path) -> None:
 def test_a_duplicated_key_is_named_with_its_values(tmp_path: Path) -> None:
     # A model's keys (column_checks' unique_combinations) are checked by the same test as its
     # columns; a null in a key counts as a value, so two rows with the same null key are a duplicate.
-    cfg = _cfg(tmp_path)
-    run_transform(cfg, NIGHT)
-    con = duckdb.connect(str(tmp_path / "wh" / "vigie.duckdb"))
-    try:
-        con.execute(
-            "insert into intermediate.int_service_days_classified select * from"
-            " intermediate.int_service_days_classified where service_code = 'CCAS' and local_date = '2026-12-25'"
-        )
-        con.execute(
-            "insert into intermediate.int_service_days_classified select * replace (cast(null as date) as local_date)"
-            " from intermediate.int_service_days_classified where service_code = 'ENFANCE'"
-            " and local_date in ('2026-12-01', '2026-12-02')"
-        )
-    finally:
-        con.close()
-    from vigie.transform import run_dbt
-
-    with pytest.raises(TransformFailed) as err:
-        run_dbt(cfg, NIGHT, ["build", "--select", "service_days", "--exclude", "resource_type:unit_test"])
-    (failed,) = err.value.failed_nodes
-    assert failed.startswith("test.vigie.column_checks_service_days_")
-    assert ": fail Got 2 results, configured to fail if != 0 (" in failed
-    rows = failed.split(" (", 1)[1].rstrip(")").split("; ")
+    rows = _failing_rows_after(tmp_path, "service_days", [
+        "insert into intermediate.int_service_days_classified select * from"
+        " intermediate.int_service_days_classified where service_code = 'CCAS' and local_date = '2026-12-25'",
+        "insert into intermediate.int_service_days_classified select * replace (cast(null as date) as local_date)"
+        " from intermediate.int_service_days_classified where service_code = 'ENFANCE'"
+        " and local_date in ('2026-12-01', '2026-12-02')",
+    ])
     assert sorted(rows) == [
         "column_name='service_code, calendar_date', check_name='unique_combination',"
         " value='CCAS, 2026-12-25', failing_rows=2",
