@@ -9,6 +9,7 @@ the marts hold none.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import string
 from dataclasses import dataclass
@@ -339,12 +340,18 @@ TEXT_TEMPLATE = """{{ hello }}
 """
 
 
-def _env(autoescape: bool) -> jinja2.Environment:
+@functools.cache
+def _template(autoescape: bool) -> jinja2.Template:
+    """The HTML (autoescaped) or text digest template, compiled once per process.
+
+    WHY: compiling a template costs far more than rendering it, and a night renders one digest
+    per service head (and the demo 28 nights in a row)."""
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         autoescape=autoescape, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
+    return env.from_string(HTML_TEMPLATE if autoescape else TEXT_TEMPLATE)
 
 
 # French puts a space before ':', ';', '%', '!', '?': unbreakable in HTML, so that a narrow
@@ -353,9 +360,9 @@ _FRENCH_SPACE = re.compile(r" (?=[:;%!?])")
 
 
 def render_html(context: dict) -> str:
-    html = _env(True).from_string(HTML_TEMPLATE).render(**context)
+    html = _template(True).render(**context)
     return _FRENCH_SPACE.sub("\u00a0", html) if context.get("lang") == "fr" else html
 
 
 def render_text(context: dict) -> str:
-    return _env(False).from_string(TEXT_TEMPLATE).render(**context)
+    return _template(False).render(**context)
