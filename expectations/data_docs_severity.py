@@ -44,9 +44,6 @@ FAILED = "failed"
 
 WARNING_LABEL = "Warning"
 NO_ROWS = "no rows to check"
-# The index's links of the results already read in this process (SeveritySiteIndexBuilder).
-_INDEX_LINKS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-_INDEX_LINKS_MAX = 5000
 WARNING_ICON_CLASSES = ["fas", "fa-exclamation-triangle", "vigie-warning-icon"]
 
 
@@ -171,49 +168,28 @@ class SeveritySiteIndexBuilder(DefaultSiteIndexBuilder):
         if self.validation_results_limit:
             keys = keys[: self.validation_results_limit]
         for key in keys:
-            link = self._link_of(key)
-            if link is None:
+            validation = self.data_context.get_validation_result(
+                batch_identifier=key.batch_identifier,
+                expectation_suite_name=key.expectation_suite_identifier.name,
+                run_id=key.run_id,
+                validation_results_store_name=self.source_stores.get("validations"),
+            )
+            if not isinstance(validation, ExpectationSuiteValidationResult):
                 continue  # GX logs and skips a result it cannot read; so does Vigie
-            success, asset_name, batch_kwargs, batch_spec, status = link
             self.add_resource_info_to_index_links_dict(
                 index_links_dict=index_links_dict,
                 expectation_suite_name=key.expectation_suite_identifier.name,
                 section_name="validations",
                 batch_identifier=key.batch_identifier,
                 run_id=key.run_id,
-                validation_success=success,
+                validation_success=validation.success,
                 run_time=key.run_id.run_time,
                 run_name=key.run_id.run_name,
-                asset_name=asset_name,
-                batch_kwargs=dict(batch_kwargs),
-                batch_spec=dict(batch_spec),
+                asset_name=_resolve_asset_name(validation),
+                batch_kwargs=validation.meta.get("batch_kwargs", {}),
+                batch_spec=validation.meta.get("batch_spec", {}),
             )
-            index_links_dict["validations_links"][-1]["vigie_status"] = status
-
-    def _link_of(self, key: Any) -> tuple[Any, ...] | None:
-        """What the index shows of one stored result, read once per process and result.
-
-        WHY: the index lists the newest 100 results, so each night read the same 80 older
-        results again (``vigie run`` over a range, the demo's 28 nights, a backfill's built
-        nights). A stored result never changes: its key holds the run's name and time."""
-        store = self.source_stores.get("validations")
-        cache_key = (str(self.data_context.root_directory), store, key.to_tuple())
-        if cache_key in _INDEX_LINKS:
-            return _INDEX_LINKS[cache_key]
-        validation = self.data_context.get_validation_result(
-            batch_identifier=key.batch_identifier,
-            expectation_suite_name=key.expectation_suite_identifier.name,
-            run_id=key.run_id,
-            validation_results_store_name=store,
-        )
-        if not isinstance(validation, ExpectationSuiteValidationResult):
-            return None
-        link = (validation.success, _resolve_asset_name(validation), validation.meta.get("batch_kwargs", {}),
-                validation.meta.get("batch_spec", {}), result_status(validation))
-        if len(_INDEX_LINKS) >= _INDEX_LINKS_MAX:
-            _INDEX_LINKS.clear()
-        _INDEX_LINKS[cache_key] = link
-        return link
+            index_links_dict["validations_links"][-1]["vigie_status"] = result_status(validation)
 
 
 class SeveritySiteIndexPageRenderer(SiteIndexPageRenderer):
