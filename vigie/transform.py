@@ -168,7 +168,7 @@ def _read_secrets_once_per_invocation() -> None:
     functions.env_secrets = secrets_of_this_invocation
 
 
-def release_dbt_duckdb(warehouse: Path | None = None) -> None:
+def release_dbt_duckdb(warehouse: Path) -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after an invocation.
 
     dbt-duckdb caches its environment (and the database handle) in a class attribute; left
@@ -191,7 +191,7 @@ def release_dbt_duckdb(warehouse: Path | None = None) -> None:
         DuckDBConnectionManager._ENV = None
         if env is not None:
             env.close()
-    if warehouse is None or _held_open(warehouse):
+    if _held_open(warehouse):
         import gc
 
         gc.collect()
