@@ -155,6 +155,22 @@ def test_failed_publish_leaves_previous_snapshot_and_no_temp_file(cfg, monkeypat
     assert _count(snapshot) == 9
 
 
+def test_parquet_files_hold_the_rows_of_the_snapshot_file(cfg) -> None:
+    """A BI tool reading the Parquet copies sees the rows of the DuckDB file's tables."""
+    create_warehouse(cfg, marts(5))
+    snapshot = publish_snapshot(cfg, DAY)
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        for table in ("commitment_evaluations", "requests", "service_indicators"):
+            target = parquet_dir(snapshot) / f"{table}.parquet"
+            for a, b in ((f"marts.{table}", f"'{target}'"), (f"'{target}'", f"marts.{table}")):
+                assert con.execute(f"select count(*) from (from {a} except all from {b})").fetchone()[0] == 0
+            assert con.execute(f"select count(*) from '{target}'").fetchone()[0] == con.execute(
+                f"select count(*) from marts.{table}").fetchone()[0]
+    finally:
+        con.close()
+
+
 def test_parquet_versions_are_pruned_to_two(cfg) -> None:
     for _ in range(4):
         publish_snapshot(cfg, DAY)
