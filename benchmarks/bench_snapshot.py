@@ -46,6 +46,10 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - w, _cpu() - c
 
 
+def _timed_sql(con: object, sql: str) -> tuple[float, float]:
+    return _timed(lambda: con.execute(sql).fetchall())  # type: ignore[attr-defined]
+
+
 def tables(bench: Path) -> None:
     import duckdb
 
@@ -71,14 +75,14 @@ def tables(bench: Path) -> None:
         ).fetchall()
         for schema in sorted({s for s, _ in relations}):
             con.execute(f"create schema snap.{schema}")
-        rows = []
+        rows: list[tuple[str, int, tuple[float, float], tuple[float, float], tuple[float, float], int]] = []
         for schema, table in relations:
             q = f'{schema}."{table}"'
-            n = con.execute(f"select count(*) from {wh}.{q}").fetchone()[0]  # type: ignore[index]
-            fingerprint = _timed(lambda q=q: con.execute(f"select sum(hash(t)), count(*) from {wh}.{q} as t").fetchall())
-            create = _timed(lambda q=q: con.execute(f"create table snap.{q} as select * from {wh}.{q}"))
             target = pq / f"{schema}_{table}.parquet"
-            parquet = _timed(lambda q=q, t=target: con.execute(f"copy (select * from {wh}.{q}) to '{t}' (format parquet)"))
+            n = con.execute(f"select count(*) from {wh}.{q}").fetchone()[0]  # type: ignore[index]
+            fingerprint = _timed_sql(con, f"select sum(hash(t)), count(*) from {wh}.{q} as t")
+            create = _timed_sql(con, f"create table snap.{q} as select * from {wh}.{q}")
+            parquet = _timed_sql(con, f"copy (select * from {wh}.{q}) to '{target}' (format parquet)")
             rows.append((q, n, fingerprint, create, parquet, target.stat().st_size))
         comments = _timed(lambda: comment_duckdb_tables(con, "snap"))
         commit = _timed(lambda: con.execute("commit"))
@@ -93,7 +97,9 @@ def tables(bench: Path) -> None:
     print(f"{'table':42s} {'rows':>8s}  {'create (wall cpu)':>17s}  {'Parquet':>13s}  {'fingerprint':>13s}  Parquet MB")
     for q, n, fp, cr, pa, mb in sorted(rows, key=lambda r: -(r[3][1] + r[4][1])):
         print(f"{q:42s} {n:8d}  {f(cr):>17s}  {f(pa):>13s}  {f(fp):>13s}  {mb / 1e6:6.1f}")
-    total = [sum(r[i][k] for r in rows) for i in (3, 4, 2) for k in (0, 1)]
+    total = [sum(r[3][k] for r in rows) for k in (0, 1)] + [sum(r[4][k] for r in rows) for k in (0, 1)] + [
+        sum(r[2][k] for r in rows) for k in (0, 1)
+    ]
     print(f"{'all tables':42s} {sum(r[1] for r in rows):8d}  {total[0]:6.3f} {total[1]:6.3f}  "
           f"{total[2]:6.3f} {total[3]:6.3f}  {total[4]:6.3f} {total[5]:6.3f}")
     print(f"comments {f(comments)}, commit {f(commit)}, checkpoint {f(checkpoint)}; "
@@ -127,7 +133,7 @@ def changes(bench: Path) -> int:
         keep = ", ".join(f'"{c}"' for c in cols if c not in stamp) or "1"
 
         def diff(a: Path, b: Path, select: str) -> int:
-            return con.execute(  # type: ignore[index, no-any-return]
+            return con.execute(  # type: ignore[index]
                 f"select count(*) from (select {select} from '{a}' except all select {select} from '{b}')"
             ).fetchone()[0]
 
