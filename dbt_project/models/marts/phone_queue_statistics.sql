@@ -17,13 +17,26 @@
     Vigie's own taux de décroché (answered / offered calls, per service) is
     phone_indicators.pickup_rate. -#}
 {%- set qos_threshold = var('wazo_qos_threshold_seconds', 20) %}
+{#- Issue 16: the visits are added up per hour, local date, queue and status first (about two
+    visits a queue-hour), then placed in the intervals and added up again: every figure is a
+    count or a sum. -#}
+{%- set statuses = ['answered', 'abandoned', 'closed', 'timeout', 'full', 'joinempty', 'leaveempty',
+                    'divert_ca_ratio', 'divert_waittime'] %}
 with visits as (
     select
-        *,
-        {{ local_date('entered_at') }} as entered_on
+        {{ wazo_hour('entered_at') }} as entered_hour,
+        {{ local_date('entered_at') }} as entered_on,
+        source_id,
+        queue_name,
+        service_code,
+        wazo_status,
+        count(*) as visits,
+        count(*) filter (where waittime_seconds <= {{ qos_threshold }}) as visits_within_qos,
+        sum(waittime_seconds) as waittime
     from {{ ref('int_phone_queue_visits') }}
     where wazo_status is not null
       and entered_at < {{ as_of() }}
+    group by all
 ),
 
 placed as (
@@ -39,20 +52,14 @@ counted as (
         source_id,
         queue_name,
         service_code,
-        count(*) as received,
-        count(*) filter (where wazo_status = 'answered') as answered,
-        count(*) filter (where wazo_status = 'abandoned') as abandoned,
-        count(*) filter (where wazo_status = 'closed') as closed,
-        count(*) filter (where wazo_status = 'timeout') as timeout,
-        count(*) filter (where wazo_status = 'full') as full_,
-        count(*) filter (where wazo_status = 'joinempty') as joinempty,
-        count(*) filter (where wazo_status = 'leaveempty') as leaveempty,
-        count(*) filter (where wazo_status = 'divert_ca_ratio') as divert_ca_ratio,
-        count(*) filter (where wazo_status = 'divert_waittime') as divert_waittime,
-        count(*) filter (
-            where wazo_status = 'answered' and waittime_seconds <= {{ qos_threshold }}
-        ) as answered_within_qos,
-        coalesce(sum(waittime_seconds), 0) as total_waittime
+        cast(sum(visits) as bigint) as received,
+        {%- for status in statuses %}
+        cast(coalesce(sum(visits) filter (where wazo_status = '{{ status }}'), 0) as bigint)
+            as {{ 'full_' if status == 'full' else status }},
+        {%- endfor %}
+        cast(coalesce(sum(visits_within_qos) filter (where wazo_status = 'answered'), 0) as bigint)
+            as answered_within_qos,
+        coalesce(sum(waittime), 0) as total_waittime
     from placed
     where period_start_on <= {{ run_day() }}
     group by all
