@@ -53,17 +53,29 @@
     The one definition of a request's volume periods: every request known to the night (received
     before as_of), once per grain, in the period of its local date of receipt. Read by the volume
     rows of service_indicators and by exclusion_reasons, so a cell's reasons add up to its
-    requests_excluded.
+    requests_excluded. request_receipt_days() is the same rows once each, with received_on (the
+    local date of receipt) in place of the period: service_indicators adds them up per day before
+    placing them in the periods (issue 16), and the zone conversion runs once per request.
 -#}
-{% macro request_receipt_periods() -%}
+{% macro request_receipt_days() -%}
     select
-        g.period_grain,
-        {{ period_start('g.period_grain', local_date('r.received_at')) }} as period_start,
+        {{ local_date('r.received_at') }} as received_on,
         r.service_code,
         r.channel,
         r.is_excluded,
         r.exclusion_reason
     from {{ ref('int_requests_unioned') }} as r
-    cross join ({{ period_grains() }}) as g
     where r.received_at < {{ as_of() }}
+{%- endmacro %}
+
+{% macro request_receipt_periods() -%}
+    select
+        g.period_grain,
+        {{ period_start('g.period_grain', 'r.received_on') }} as period_start,
+        r.service_code,
+        r.channel,
+        r.is_excluded,
+        r.exclusion_reason
+    from ({{ request_receipt_days() }}) as r
+    cross join ({{ period_grains() }}) as g
 {%- endmacro %}

@@ -19,29 +19,31 @@ versions as (
     select * from {{ ref('int_commitment_versions') }}
 ),
 
-evaluation_periods as (
+-- Issue 16: evaluations and requests are added up per day first, then per period (counts add).
+evaluation_days as (
+    select
+        counted_on,
+        service_code,
+        channel,
+        commitment_id,
+        count(*) filter (where status = 'met') as met,
+        count(*) filter (where {{ is_decided('status') }}) as decided
+    from evaluations
+    group by all
+),
+
+compliance_counts as (
     select
         g.period_grain,
         {{ period_start('g.period_grain', 'e.counted_on') }} as period_start,
         e.service_code,
         e.channel,
         e.commitment_id,
-        e.status
-    from evaluations as e
+        cast(sum(e.met) as bigint) as met,
+        cast(sum(e.decided) as bigint) as decided
+    from evaluation_days as e
     cross join grains as g
-),
-
-compliance_counts as (
-    select
-        period_grain,
-        period_start,
-        service_code,
-        channel,
-        commitment_id,
-        count(*) filter (where status = 'met') as met,
-        count(*) filter (where {{ is_decided('status') }}) as decided
-    from evaluation_periods
-    where period_start <= {{ run_day() }}
+    where {{ period_start('g.period_grain', 'e.counted_on') }} <= {{ run_day() }}
     group by all
 ),
 
@@ -83,19 +85,27 @@ compliance as (
     from with_targets
 ),
 
-request_periods as (
-    {{ request_receipt_periods() }}
-),
-
-volume_counts as (
+request_days as (
     select
-        period_grain,
-        period_start,
+        received_on,
         service_code,
         channel,
         count(*) as received,
         count(*) filter (where is_excluded) as excluded
-    from request_periods
+    from ({{ request_receipt_days() }})
+    group by all
+),
+
+volume_counts as (
+    select
+        g.period_grain,
+        {{ period_start('g.period_grain', 'r.received_on') }} as period_start,
+        r.service_code,
+        r.channel,
+        cast(sum(r.received) as bigint) as received,
+        cast(sum(r.excluded) as bigint) as excluded
+    from request_days as r
+    cross join grains as g
     group by all
 ),
 
@@ -134,23 +144,19 @@ unioned as (
 -- data from a source feeding the service, channel and commitment (int_service_channel_day_gaps;
 -- issue 11: commitment_id null = the cell's volume rows).
 period_gaps as (
+    -- Issue 16: each gap day is placed in its period of every grain (period_start, as the rows
+    -- above), an equi-join on the cell rather than a range join on its dates.
     select
-        u.period_grain as gap_grain,
-        u.period_start as gap_start,
-        u.service_code as gap_service,
-        u.channel as gap_channel,
-        u.commitment_id as gap_commitment,
+        gr.period_grain as gap_grain,
+        {{ period_start('gr.period_grain', 'g.local_date') }} as gap_start,
+        g.service_code as gap_service,
+        g.channel as gap_channel,
+        g.commitment_id as gap_commitment,
         string_agg(distinct g.completeness_note, '; ' order by g.completeness_note) as completeness_note
-    from (
-        select distinct period_grain, period_start, period_end, service_code, channel, commitment_id
-        from unioned
-    ) as u
-    inner join {{ ref('int_service_channel_day_gaps') }} as g
-        on g.service_code = u.service_code
-        and g.channel = u.channel
-        and g.commitment_id is not distinct from u.commitment_id
-        and g.local_date >= u.period_start
-        and g.local_date < u.period_end
+    from {{ ref('int_service_channel_day_gaps') }} as g
+    cross join grains as gr
+    where g.service_code is not null
+      and g.channel is not null
     group by all
 )
 
