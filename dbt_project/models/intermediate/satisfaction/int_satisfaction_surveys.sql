@@ -35,13 +35,15 @@ glpi_surveys as (
 ),
 
 requests_by_ref as (
-    -- a reference names one request; if two sources share it, the first request id wins
+    -- a reference names one request; if two sources share it, the first request id wins. Only
+    -- the references some survey names (issue 16: not every request of the history, per night)
     select
         request_ref,
         arg_min(request_id, request_id) as request_id,
         arg_min(service_code, request_id) as service_code,
         arg_min(channel, request_id) as channel
     from {{ ref('int_requests_unioned') }}
+    where request_ref in (select request_ref from {{ ref('stg_survey__responses') }})
     group by request_ref
 ),
 
