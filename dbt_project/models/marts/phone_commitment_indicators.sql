@@ -18,14 +18,26 @@ evaluations as (
     where channel = 'phone'
 ),
 
+-- Issue 16: counted per day first, then per period (counts add), rather than every evaluation
+-- once per grain.
+evaluation_days as (
+    select
+        counted_on,
+        service_code,
+        commitment_id,
+        count(*) filter (where status = 'met') as answered_within_target,
+        count(*) filter (where {{ is_decided('status') }}) as calls_offered,
+        count(*) filter (where status = 'excluded') as calls_excluded
+    from evaluations
+    group by all
+),
+
 periods as (
     select
         g.period_grain,
         {{ period_start('g.period_grain', 'e.counted_on') }} as period_start,
-        e.service_code,
-        e.commitment_id,
-        e.status
-    from evaluations as e
+        e.*
+    from evaluation_days as e
     cross join grains as g
 ),
 
@@ -36,9 +48,9 @@ counted as (
         cast({{ period_end('period_grain', 'period_start') }} as date) as period_end,
         service_code,
         commitment_id,
-        count(*) filter (where status = 'met') as answered_within_target,
-        count(*) filter (where {{ is_decided('status') }}) as calls_offered,
-        count(*) filter (where status = 'excluded') as calls_excluded
+        cast(sum(answered_within_target) as bigint) as answered_within_target,
+        cast(sum(calls_offered) as bigint) as calls_offered,
+        cast(sum(calls_excluded) as bigint) as calls_excluded
     from periods
     where period_start <= {{ run_day() }}
     group by all
