@@ -43,15 +43,18 @@ call_periods as (
     cross join grains as g
 ),
 
-wazo_visits as (
+-- Issue 16: the queue visits are counted per day first, then per period (counts add).
+wazo_days as (
     select
         service_code,
         wazo_status,
-        {{ local_date('entered_at') }} as entered_on
+        {{ local_date('entered_at') }} as entered_on,
+        count(*) as visits
     from {{ ref('int_phone_queue_visits') }}
     where wazo_status is not null
       and service_code is not null
       and entered_at < {{ as_of() }}
+    group by all
 ),
 
 wazo_counted as (
@@ -59,11 +62,11 @@ wazo_counted as (
         g.period_grain,
         {{ period_start('g.period_grain', 'v.entered_on') }} as period_start,
         v.service_code,
-        count(*) filter (where v.wazo_status = 'answered') as wazo_answered,
-        count(*) filter (
+        cast(coalesce(sum(v.visits) filter (where v.wazo_status = 'answered'), 0) as bigint) as wazo_answered,
+        cast(coalesce(sum(v.visits) filter (
             where v.wazo_status in ('answered', 'abandoned', 'full', 'leaveempty', 'joinempty', 'timeout')
-        ) as wazo_denominator
-    from wazo_visits as v
+        ), 0) as bigint) as wazo_denominator
+    from wazo_days as v
     cross join grains as g
     group by all
 ),
