@@ -153,12 +153,20 @@ def compare(a: Path, b: Path) -> int:
     con = duckdb.connect()
     differ = 0
     checked = 0
-    for snap in sorted((a / "snapshots").iterdir()):
-        other = b / "snapshots" / snap.name
+    steps_a = {p.name for p in (a / "snapshots").iterdir()} if (a / "snapshots").is_dir() else set()
+    steps_b = {p.name for p in (b / "snapshots").iterdir()} if (b / "snapshots").is_dir() else set()
+    # A step or a relation on one side only is a difference: a run that stopped half-way must
+    # not pass for identical (it once printed "0 relation snapshots compared, 0 differ", exit 0).
+    for missing in sorted(steps_a ^ steps_b):
+        print(f"step {missing} only in {'A' if missing in steps_a else 'B'}")
+        differ += 1
+    for step in sorted(steps_a & steps_b):
+        snap, other = a / "snapshots" / step, b / "snapshots" / step
         names_a = {p.name for p in snap.glob("*.parquet")}
         names_b = {p.name for p in other.glob("*.parquet")}
         for missing in sorted(names_a ^ names_b):
             print(f"{snap.name}: {missing} only in {'A' if missing in names_a else 'B'}")
+            differ += 1
         for name in sorted(names_a & names_b):
             x, y = snap / name, other / name
             cols_x = [r[0] for r in con.execute(f"describe select * from '{x}'").fetchall()]
@@ -179,6 +187,9 @@ def compare(a: Path, b: Path) -> int:
                 differ += 1
                 print(f"{snap.name}: {name} differs ({rows} rows; {only_x} only in A, {only_y} only in B)")
     print(f"{checked} relation snapshots compared, {differ} differ")
+    if not checked:
+        print("nothing was compared: did both runs finish?")
+        return 1
     return 1 if differ else 0
 
 
