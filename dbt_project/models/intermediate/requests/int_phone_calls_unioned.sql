@@ -5,6 +5,10 @@
 -- service mapped by a queue_log source gets no CDR request (DECISIONLOG.md Part 3, §3b), so
 -- stacking them double-counts nothing. Outcomes keep each model's meaning: the CDR-only model
 -- only knows answered, abandoned and out_of_hours.
+-- A view, not a table (issue 16): it only stacks two tables, and writing its rows again cost
+-- more than its readers (int_requests_unioned, the phone marts) spend scanning the two tables
+-- (DECISIONLOG.md Part 3, §6).
+{{ config(materialized='view') }}
 with queue_log_calls as (
     select
         request_id, request_ref, 'queue_log' as call_source, source_system, source_id, channel,

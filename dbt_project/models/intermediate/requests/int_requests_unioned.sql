@@ -3,6 +3,10 @@
 -- is_complaint: the kind a commitment may be scoped to (commitments[].request_kind). Only
 -- tickets (GLPI complaint_categories) and registers (complaint_values) classify requests; calls
 -- and emails carry no category, so they are never complaints (false, not unknown).
+-- A view, not a table (issue 16): it only stacks and types four relations; its readers (the
+-- engine, the requests mart, commitment_evaluations...) scan them for the columns they need,
+-- which costs less than writing every request again each night (DECISIONLOG.md Part 3, §6).
+{{ config(materialized='view') }}
 with phone_requests as (
     -- queue_log calls and CDR-only calls, stacked once in int_phone_calls_unioned
     select
