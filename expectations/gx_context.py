@@ -65,6 +65,8 @@ def get_project(root: Path, docs_dir: Path) -> GxProject:
 def _open_project(root: Path, docs_dir: Path) -> GxProject:
     import great_expectations as gx
 
+    import expectations.landing_types  # noqa: F401  (registers Vigie's expectation before suites load)
+
     root.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(root))
     no_progress_bars = {"globally": False}
@@ -126,7 +128,9 @@ def _condition(where: tuple[tuple[str, str, Any], ...]) -> Any:
 def _expectation(check: Check) -> Any:
     import great_expectations.expectations as gxe
 
-    cls = getattr(gxe, check.expectation)
+    from expectations import landing_types
+
+    cls = getattr(gxe, check.expectation, None) or getattr(landing_types, check.expectation)
     kwargs = dict(check.kwargs)
     if check.where:
         kwargs["row_condition"] = _condition(check.where)

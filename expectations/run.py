@@ -28,7 +28,7 @@ import logging
 import os
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -333,8 +333,20 @@ def _failure(spec: SuiteSpec, batch: str, er: Any, observed: str) -> Failure:
     )
 
 
+def _failures(spec: SuiteSpec, batch: str, er: Any) -> list[Failure]:
+    """The failures of one failed expectation result: one a column for the landing type check
+    (expectations.landing_types), which judges every column at once, as the per-column type
+    checks it replaced each named theirs; else one."""
+    from expectations.landing_types import EXPECTATION_TYPE, describe
+
+    mismatched = ((er.result or {}).get("details") or {}).get("mismatched")
+    if er.expectation_config.type == EXPECTATION_TYPE and mismatched:
+        return [replace(_failure(spec, batch, er, _short(describe(m))), column=m["column"]) for m in mismatched]
+    return [_failure(spec, batch, er, _observed(er))]
+
+
 def _outcome(spec: SuiteSpec, batch: str, result: Any) -> SuiteOutcome:
-    failures = [_failure(spec, batch, er, _observed(er)) for er in result.results if not er.success]
+    failures = [f for er in result.results if not er.success for f in _failures(spec, batch, er)]
     return SuiteOutcome(spec.name, batch, not failures, len(result.results), tuple(failures))
 
 

@@ -37,6 +37,9 @@ GX_SEVERITY = {BLOCKING: "critical", WARNING: "warning"}
 # description), so that suites stored by an earlier version are rewritten once.
 SUITE_FORMAT = 2
 
+# The table-level type check of a landed table (expectations.landing_types).
+LANDING_TYPES = "ExpectTableColumnsToHaveLandingTypes"
+
 # Suite parameter filled per batch by expectations.run (so a suite does not change nightly).
 P_SOURCE_ID = "source_id"  # list with the batch's source id
 # Columns expectations.run.landing_frame appends to every landed table it validates: the
@@ -178,6 +181,14 @@ def _python_type(t: pa.DataType) -> str:
     if pa.types.is_floating(t):
         return "float64"
     raise ValueError(f"no GX type mapping for Arrow type {t}")
+
+
+def _contract_type(t: pa.DataType) -> str:
+    """An Arrow type in words for Data Docs, which put a description's text in the page as
+    HTML: ``list of string``, not ``list<item: string>`` (read as a tag, hence invisible)."""
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return f"list of {_contract_type(t.value_type)}"
+    return str(t)
 
 
 def _not_null(column: str, severity: str, why: str) -> Check:
@@ -363,15 +374,18 @@ def landing_suite(table: str) -> SuiteSpec:
             " (then the batch's night and window, added by the check)",
         )
     ]
-    for f in schema:
-        checks.append(
-            Check(
-                "ExpectColumnValuesToBeOfType",
-                {"column": f.name, "type_": _python_type(f.type)},
-                BLOCKING,
-                f"landing contract type {f.type}",
-            )
+    # One table-level check for every column's type (expectations.landing_types: the verdict
+    # of a per-column ExpectColumnValuesToBeOfType for each column, at the cost of one).
+    checks.append(
+        Check(
+            LANDING_TYPES,
+            {"column_types": {f.name: _python_type(f.type) for f in schema}},
+            BLOCKING,
+            "the landing contract (connectors/landing_schemas.py) fixes each column's type",
+            description="each column has its landing contract type: "
+            + ", ".join(f"{f.name} {_contract_type(f.type)}" for f in schema),
         )
+    )
     checks.append(_not_null("source_id", BLOCKING, "every landed row names its source"))
     checks.append(
         _in_set("source_id", {"$PARAMETER": P_SOURCE_ID}, BLOCKING, "a batch holds its own source's rows only")

@@ -85,7 +85,13 @@ def test_suites_are_generated_from_the_contract_and_config(cfg) -> None:
     first = spec.checks[0]
     assert first.expectation == "ExpectTableColumnsToMatchOrderedList"
     assert first.kwargs["column_list"][:4] == ["source_id", "mailbox", "service_code", "folder_role"]
-    types = {c.kwargs["column"]: c.kwargs["type_"] for c in spec.checks if c.expectation == "ExpectColumnValuesToBeOfType"}
+    (type_check,) = [c for c in spec.checks if c.expectation == "ExpectTableColumnsToHaveLandingTypes"]
+    types = type_check.kwargs["column_types"]
+    assert list(types) == first.kwargs["column_list"][:-3]  # every contract column, in order
+    assert type_check.severity == "blocking"
+    assert "received_at timestamp[us, tz=UTC]" in type_check.description
+    assert "references_keys list of string, " in type_check.description  # no <...>: it is HTML
+    assert "<" not in type_check.description
     assert types["received_at"] == "Timestamp" and types["references_keys"] == "object"
     assert types["from_is_internal"] == "bool"
     assert {c.severity for c in spec.checks} == {"blocking", "warning"}
@@ -225,10 +231,12 @@ def test_missing_batch_and_wrong_column_type_block(cfg) -> None:
         run_checks(cfg, DAY)
     blocking = err.value.result.blocking
     assert [(f.batch, f.expectation, f.column) for f in blocking] == [
-        ("mail.email_messages", "expect_column_values_to_be_of_type", "references_keys"),
+        ("mail.email_messages", "expect_table_columns_to_have_landing_types", "references_keys"),
         ("pbx.queue_log_events", "batch_present", None),
     ]
-    assert blocking[0].observed == "str"
+    assert blocking[0].observed == "str, expected object"
+    assert ("- landing.email_messages [mail.email_messages] expect_table_columns_to_have_landing_types"
+            " column references_keys: observed str, expected object") in str(err.value)
     assert "run the extract of pbx for 2026-11-16" in blocking[1].observed
 
 
