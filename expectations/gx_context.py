@@ -34,7 +34,8 @@ FINGERPRINT_KEY = "vigie_fingerprint"
 INDEX_RESULTS_LIMIT = 100  # about five nights of results on the Data Docs index page
 _OFFLINE = "expectations.data_docs_offline"
 _SEVERITY = "expectations.data_docs_severity"
-_PAGE_VIEW = {"module_name": _OFFLINE, "class_name": "OfflinePageView"}
+# Data Docs' compiled page templates, kept between processes (expectations.data_docs_offline).
+TEMPLATE_BYTECODE = Path("uncommitted") / "data_docs_templates"
 
 
 @dataclass
@@ -69,6 +70,8 @@ def _open_project(root: Path, docs_dir: Path) -> GxProject:
 
     root.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(root))
+    bytecode = str(root / TEMPLATE_BYTECODE)
+    page_view = {"module_name": _OFFLINE, "class_name": "OfflinePageView", "bytecode_directory": bytecode}
     no_progress_bars = {"globally": False}
     current: object = context.variables.progress_bars  # typed ProgressBarsConfig, read back as a dict
     if current != no_progress_bars:
@@ -81,25 +84,26 @@ def _open_project(root: Path, docs_dir: Path) -> GxProject:
         # The index page lists the newest results only: building it loads every listed result,
         # and after 28 nights x ~19 batches that alone took 2 s. Older pages stay on disk.
         # Views: pages load their styles and scripts from the site's static/vendor/, never a
-        # CDN (expectations.data_docs_offline). Renderers and index builder: a failed warning
+        # CDN (expectations.data_docs_offline), their compiled templates kept in the project
+        # (TEMPLATE_BYTECODE). Renderers and index builder: a failed warning
         # is shown as a warning, not "Failed" (expectations.data_docs_severity).
         "site_index_builder": {
             "module_name": _SEVERITY,
             "class_name": "SeveritySiteIndexBuilder",
             "validation_results_limit": INDEX_RESULTS_LIMIT,
             "renderer": {"module_name": _SEVERITY, "class_name": "SeveritySiteIndexPageRenderer"},
-            "view": {"module_name": _OFFLINE, "class_name": "OfflineIndexPageView"},
+            "view": {"module_name": _OFFLINE, "class_name": "OfflineIndexPageView", "bytecode_directory": bytecode},
         },
         "site_section_builders": {
-            "expectations": {"view": _PAGE_VIEW},
+            "expectations": {"view": page_view},
             "validations": {
                 "renderer": {
                     "module_name": _SEVERITY,
                     "class_name": "SeverityValidationResultsPageRenderer",
                 },
-                "view": _PAGE_VIEW,
+                "view": page_view,
             },
-            "profiling": {"view": _PAGE_VIEW},
+            "profiling": {"view": page_view},
         },
     }
     sites = context.list_data_docs_sites()
